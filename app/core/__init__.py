@@ -1,0 +1,1 @@
+"""The sync engine: pure Python and asyncio, no Qt, no keyring."""

@@ -1,0 +1,1 @@
+"""Filesystem backends behind one protocol (:mod:`app.fs.base`)."""

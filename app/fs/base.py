@@ -1,0 +1,173 @@
+"""The one filesystem protocol every location backend implements.
+
+All paths given to a backend are *relative* to its root, '/'-separated, as
+spelled on that side ('' is the root itself). Every method is a coroutine
+except the cheap, pure ones. Backends raise :class:`FsError` subclasses,
+never raw ``OSError``/library exceptions, so the engine can turn any failure
+into a clear per-item message.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, runtime_checkable
+
+from app.core.events import CancelToken
+from app.core.model import Entry
+
+# Names starting with this are Syncpane's own (temporary files, the SFTP
+# versions folder, probes): never compared, never synced, at every depth.
+RESERVED_PREFIX = ".syncpane"
+TEMP_SUFFIX = ".tmp"
+VERSIONS_DIR = ".syncpane-versions"
+
+ProgressFn = Callable[[int, str], None]  # (items seen so far, current folder)
+BytesFn = Callable[[int], None]  # bytes done since the last call
+
+
+class FsError(Exception):
+    """A filesystem operation failed; ``str()`` is a message fit for a person."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class NotFound(FsError):
+    pass
+
+
+class AccessDenied(FsError):
+    pass
+
+
+class NoSpace(FsError):
+    pass
+
+
+class AlreadyExists(FsError):
+    pass
+
+
+class BadName(FsError):
+    """The name cannot exist on this side (e.g. ``CON`` or ``a:b`` on Windows)."""
+
+
+class ConnectionLost(FsError):
+    """The link to a remote side dropped and could not be restored."""
+
+
+class Unavailable(FsError):
+    """The location cannot be used at all (unreachable host, failed login,
+    unknown host key...). The whole job stops, nothing is changed."""
+
+
+class RootState(enum.Enum):
+    OK = "ok"
+    MISSING = "missing"
+    NOT_A_FOLDER = "not_a_folder"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What a scan should see.
+
+    ``symlinks``: "skip" | "follow" | "as_link". ``filter`` is a
+    :class:`app.core.filters.PathFilter` (picklable, so a scan can run in a
+    worker process); None means everything.
+    """
+
+    symlinks: str = "skip"
+    filter: object | None = None
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Everything below a root that passed the filter.
+
+    ``problems`` are folders or items that could not be read (the scan goes
+    on); ``leftovers`` are relative paths of temporary files an interrupted
+    run left behind (``.syncpane*.tmp``), to be removed by the next sync.
+    """
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    leftovers: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class FileSystem(Protocol):
+    """A location: a local folder or a folder on an SFTP server."""
+
+    #: How the person wrote the location (shown in messages and logs).
+    display: str
+    #: False when "a" and "A" are the same name on this side.
+    case_sensitive: bool
+    #: Suggested number of operations in flight at once.
+    parallel: int
+
+    async def open(self) -> None:
+        """Connect (remote) or prepare; raise :class:`Unavailable` if impossible."""
+
+    async def close(self) -> None:
+        """Release connections; safe to call twice."""
+
+    async def root_state(self) -> RootState:
+        """Whether the root exists, is a folder and can be listed."""
+
+    async def make_root(self) -> None:
+        """Create the root folder (and its parents) for a copy target."""
+
+    async def scan(self, options: ScanOptions, progress: ProgressFn,
+                   cancel: CancelToken) -> ScanResult:
+        """List the whole tree below the root, honouring ``options``."""
+
+    async def stat(self, rel: str) -> Entry | None:
+        """The item at ``rel`` (not following a final symlink), or None."""
+
+    def check_name(self, rel: str) -> str | None:
+        """Why ``rel`` cannot be created on this side, or None if it can."""
+
+    async def mkdir(self, rel: str) -> None:
+        """Create a folder and any missing parents; fine if it exists."""
+
+    async def remove_file(self, rel: str) -> None:
+        """Delete one file or symlink for good."""
+
+    async def remove_dir(self, rel: str) -> None:
+        """Delete an empty folder for good."""
+
+    async def remove_tree(self, rel: str) -> None:
+        """Delete a folder and everything in it for good."""
+
+    async def rename(self, src: str, dst: str) -> None:
+        """Atomically rename ``src`` to ``dst``, replacing a file at ``dst``."""
+
+    async def set_mtime(self, rel: str, mtime_ns: int) -> None:
+        """Set the modification time (access time may be set to the same)."""
+
+    async def set_mode(self, rel: str, mode: int) -> None:
+        """Set permission bits where the side has them; otherwise do nothing."""
+
+    async def make_link(self, rel: str, target: str) -> None:
+        """Create a symbolic link ``rel`` pointing at ``target``."""
+
+    async def recycle(self, rel: str, stamp: str) -> None:
+        """Move a file or folder to this side's recycle bin (local: the OS's;
+        SFTP: ``.syncpane-versions/`` at the root, named with ``stamp``)."""
+
+    async def hash_files(self, rels: list[str], cancel: CancelToken) -> dict[str, str]:
+        """SHA-256 hex digests of the given files (missing ones left out)."""
+
+    async def write_from_local(self, local_path: str, rel: str, on_bytes: BytesFn,
+                               cancel: CancelToken) -> None:
+        """Copy a local file to a *new* file ``rel`` on this side."""
+
+    async def read_to_local(self, rel: str, local_path: str, on_bytes: BytesFn,
+                            cancel: CancelToken) -> None:
+        """Copy file ``rel`` of this side to a *new* local file."""
+
+    def local_path(self, rel: str) -> str | None:
+        """The OS path of ``rel`` when this side is a local folder, else None."""

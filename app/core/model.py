@@ -111,6 +111,8 @@ class PlanItem:
     from_path: str | None = None
     from_entry: Entry | None = None
     note: str | None = None
+    #: The category the comparison gave, before two-way planning refined it.
+    base_category: Category | None = None
 
     def entry(self, side: Side) -> Entry | None:
         return self.left if side is Side.LEFT else self.right

@@ -50,6 +50,10 @@ class AlreadyExists(FsError):
     pass
 
 
+class NotEmpty(FsError):
+    """A folder to remove still holds something (e.g. items outside the filter)."""
+
+
 class BadName(FsError):
     """The name cannot exist on this side (e.g. ``CON`` or ``a:b`` on Windows)."""
 
@@ -124,8 +128,10 @@ class FileSystem(Protocol):
                    cancel: CancelToken) -> ScanResult:
         """List the whole tree below the root, honouring ``options``."""
 
-    async def stat(self, rel: str) -> Entry | None:
-        """The item at ``rel`` (not following a final symlink), or None."""
+    async def stat(self, rel: str, follow: bool = False) -> Entry | None:
+        """The item at ``rel``, or None. A final symlink is reported as a link
+        unless ``follow`` (then its target is described, as a scan with
+        ``symlinks: follow`` saw it)."""
 
     def check_name(self, rel: str) -> str | None:
         """Why ``rel`` cannot be created on this side, or None if it can."""
@@ -137,7 +143,7 @@ class FileSystem(Protocol):
         """Delete one file or symlink for good."""
 
     async def remove_dir(self, rel: str) -> None:
-        """Delete an empty folder for good."""
+        """Delete an empty folder for good; :class:`NotEmpty` if it is not empty."""
 
     async def remove_tree(self, rel: str) -> None:
         """Delete a folder and everything in it for good."""

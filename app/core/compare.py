@@ -1,0 +1,284 @@
+"""Two scans → one row per path, each with a category.
+
+Names are matched after Unicode NFC normalization (an NFD name from macOS is
+the same file), and without regard to case when either side is
+case-insensitive (on Windows ``Readme.md`` and ``README.md`` *are* one file:
+treating them as two would copy one and then delete it). Two names on one
+side that map to the same key are reported and left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from dataclasses import dataclass, field
+
+from app.core.events import CancelToken
+from app.core.job import CompareSettings, Method
+from app.core.model import Action, Category, Entry, Kind, PlanItem, Problem, Side
+from app.fs.base import FileSystem, ScanResult
+
+# A comparison suggests ignore_time_shift_hours from this many compared files.
+TIME_SHIFT_MIN_FILES = 20
+
+
+def make_key_fn(ignore_case: bool):
+    """The function mapping an on-disk relative name to its comparison key."""
+    normalize = unicodedata.normalize
+    if ignore_case:
+        def key(name: str) -> str:
+            return (name if name.isascii() else normalize("NFC", name)).casefold()
+    else:
+        def key(name: str) -> str:
+            return name if name.isascii() else normalize("NFC", name)
+    return key
+
+
+@dataclass
+class SideIndex:
+    """One side's scan keyed by comparison key."""
+
+    by_key: dict[str, Entry]
+    collisions: dict[str, list[str]]  # key -> the several on-disk names
+    unreadable: list[str]  # relative names whose contents could not be listed
+    leftovers: list[str]
+    files: int  # files (and links) that passed the filter
+
+
+def index_side(scan: ScanResult, key) -> SideIndex:
+    by_key: dict[str, Entry] = {}
+    collisions: dict[str, list[str]] = {}
+    files = 0
+    for e in scan.entries:
+        k = key(e.name)
+        if e.kind is not Kind.DIR:
+            files += 1
+        prev = by_key.get(k)
+        if prev is not None:
+            collisions.setdefault(k, [prev.name]).append(e.name)
+            continue
+        by_key[k] = e
+    return SideIndex(by_key, collisions, [p for p, _ in scan.problems], scan.leftovers, files)
+
+
+@dataclass
+class PairComparison:
+    """The immutable result of comparing one pair (actions come from the plan)."""
+
+    index: int
+    left: SideIndex
+    right: SideIndex
+    items: list[PlanItem]  # every path that is not equal (and equal ones if kept), sorted
+    problems: list[Problem] = field(default_factory=list)
+    excluded_keys: set[str] = field(default_factory=set)  # collisions, unreadable subtrees
+    equal_count: int = 0
+    time_shift_hours: int | None = None
+    compared_files: int = 0
+    key_of: object = None  # the key function used
+
+    def side(self, side: Side) -> SideIndex:
+        return self.left if side is Side.LEFT else self.right
+
+
+def times_equal(a_ns: int, b_ns: int, settings: CompareSettings) -> bool:
+    d = abs(a_ns - b_ns) / 1e9
+    tol = settings.time_tolerance_seconds
+    if d <= tol:
+        return True
+    return any(abs(d - abs(h) * 3600) <= tol for h in settings.ignore_time_shift_hours)
+
+
+def _by_time(le: Entry, re_: Entry, settings: CompareSettings) -> Category:
+    if times_equal(le.mtime_ns, re_.mtime_ns, settings):
+        return Category.DIFFERENT
+    return Category.LEFT_NEWER if le.mtime_ns > re_.mtime_ns else Category.RIGHT_NEWER
+
+
+def categorize(le: Entry, re_: Entry, settings: CompareSettings) -> Category | None:
+    """Category of a path present on both sides; None means "compare the bytes"."""
+    lk, rk = le.kind, re_.kind
+    if lk is not rk:
+        return Category.CONFLICT
+    if lk is Kind.DIR:
+        return Category.EQUAL
+    if lk is Kind.SYMLINK:
+        return Category.EQUAL if le.link_target == re_.link_target else _by_time(le, re_, settings)
+    method = settings.method
+    if method is Method.SIZE:
+        return Category.EQUAL if le.size == re_.size else _by_time(le, re_, settings)
+    if method is Method.CONTENT:
+        return None if le.size == re_.size else _by_time(le, re_, settings)
+    if le.size == re_.size and times_equal(le.mtime_ns, re_.mtime_ns, settings):
+        return Category.EQUAL
+    return _by_time(le, re_, settings)
+
+
+def _under(key: str, prefixes: set[str]) -> bool:
+    if key in prefixes:
+        return True
+    i = key.rfind("/")
+    while i > 0:
+        if key[:i] in prefixes:
+            return True
+        i = key.rfind("/", 0, i)
+    return False
+
+
+def _detect_time_shift(pairs: list[tuple[Entry, Entry]], compared: int,
+                       settings: CompareSettings) -> int | None:
+    """The whole number of hours by which *every* differing file pair differs
+    (a daylight-saving or time-zone shift), or None."""
+    if compared < TIME_SHIFT_MIN_FILES or not pairs:
+        return None
+    tol = settings.time_tolerance_seconds
+    found: int | None = None
+    for le, re_ in pairs:
+        if le.size != re_.size:
+            return None
+        d = (le.mtime_ns - re_.mtime_ns) / 1e9
+        h = round(d / 3600)
+        if h == 0 or abs(d - h * 3600) > tol:
+            return None
+        if found is None:
+            found = h
+        elif h != found:
+            return None
+    return abs(found) if found is not None else None
+
+
+async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult,
+                       settings: CompareSettings, *, ignore_case: bool,
+                       left_fs: FileSystem, right_fs: FileSystem, cancel: CancelToken,
+                       keep_equal: bool = False, hash_parallel: int = 4) -> PairComparison:
+    """Match two scans and give every path a category."""
+    key = make_key_fn(ignore_case)
+    left, right = index_side(left_scan, key), index_side(right_scan, key)
+    problems: list[Problem] = []
+    excluded: set[str] = set()
+    for side_name, idx, scan in (("left", left, left_scan), ("right", right, right_scan)):
+        for k, names in idx.collisions.items():
+            excluded.add(k)
+            shown = ", ".join(f'"{n}"' for n in names)
+            if ignore_case:
+                msg = (f"{side_name} side holds {shown}, names that differ only by case or "
+                       "accents; one side cannot hold both, so they are left alone")
+            else:
+                msg = (f"{side_name} side holds {shown}, names that differ only by Unicode "
+                       "normalization; they are left alone")
+            problems.append(Problem(names[0], msg, warning=True))
+        for path, message in scan.problems:
+            excluded.add(key(path))
+            problems.append(Problem(path, f"{side_name}: {message}; nothing there or below "
+                                          "it is changed"))
+    if not ignore_case:
+        _report_case_twins(left, "left", problems)
+        _report_case_twins(right, "right", problems)
+
+    items: list[PlanItem] = []
+    content_pending: list[PlanItem] = []
+    differing_pairs: list[tuple[Entry, Entry]] = []
+    compared = 0
+    equal = 0
+    lmap, rmap = left.by_key, right.by_key
+    check_excluded = bool(excluded)
+    for k in sorted(lmap.keys() | rmap.keys()):
+        if check_excluded and _under(k, excluded):
+            continue
+        le, re_ = lmap.get(k), rmap.get(k)
+        if le is None:
+            items.append(PlanItem(re_.name, re_.kind, Category.RIGHT_ONLY, Action.NONE, None, re_))
+            continue
+        if re_ is None:
+            items.append(PlanItem(le.name, le.kind, Category.LEFT_ONLY, Action.NONE, le, None))
+            continue
+        if le.kind is Kind.FILE and re_.kind is Kind.FILE:
+            compared += 1
+        cat = categorize(le, re_, settings)
+        if cat is None:
+            item = PlanItem(le.name, le.kind, Category.EQUAL, Action.NONE, le, re_)
+            content_pending.append(item)
+            items.append(item)
+            continue
+        if cat is Category.EQUAL:
+            equal += 1
+            if keep_equal:
+                items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
+            continue
+        if le.kind is Kind.FILE and re_.kind is Kind.FILE:
+            differing_pairs.append((le, re_))
+        items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
+
+    if content_pending:
+        same = await contents_equal(left_fs, right_fs, content_pending, cancel, hash_parallel)
+        pending = {id(i) for i in content_pending}
+        kept = []
+        for item in items:
+            if id(item) in pending:
+                if id(item) in same:
+                    equal += 1
+                    if not keep_equal:
+                        continue
+                else:  # same size, other bytes
+                    item.category = _by_time(item.left, item.right, settings)
+            kept.append(item)
+        items = kept
+
+    shift = None
+    if settings.method is Method.TIME_SIZE:
+        shift = _detect_time_shift(differing_pairs, compared, settings)
+    if shift:
+        problems.append(Problem(None, f"every differing file differs by exactly {shift} hour(s): "
+                                      "this looks like a daylight-saving or time-zone shift. "
+                                      f'Set "ignore_time_shift_hours": [{shift}] to treat them '
+                                      "as equal.", warning=True))
+    return PairComparison(index, left, right, items, problems, excluded, equal, shift, compared,
+                          key)
+
+
+def _report_case_twins(idx: SideIndex, side_name: str, problems: list[Problem]) -> None:
+    """On a case-sensitive pair, names differing only by case sync fine here,
+    but no Windows folder could hold both: say so."""
+    seen: dict[str, str] = {}
+    for k, e in idx.by_key.items():
+        folded = k.casefold()
+        other = seen.get(folded)
+        if other is not None:
+            problems.append(Problem(e.name, f'{side_name} side holds "{other}" and "{e.name}", '
+                                            "names that differ only by case (a Windows folder "
+                                            "cannot hold both)", warning=True))
+        else:
+            seen[folded] = e.name
+
+
+async def contents_equal(left_fs: FileSystem, right_fs: FileSystem, items: list[PlanItem],
+                         cancel: CancelToken, parallel: int) -> set[int]:
+    """ids of the items whose two files hold the same bytes.
+
+    Two local files are compared byte by byte (stopping at the first
+    difference); otherwise both sides hash (a server may hash without
+    sending the file).
+    """
+    lp = left_fs.local_path("")
+    rp = right_fs.local_path("")
+    same: set[int] = set()
+    if lp is not None and rp is not None:
+        from app.fs.local import files_identical
+
+        sem = asyncio.Semaphore(max(1, parallel))
+
+        async def one(item: PlanItem) -> None:
+            async with sem:
+                cancel.raise_if_cancelled()
+                if await asyncio.to_thread(files_identical, left_fs.local_path(item.left.name),
+                                           right_fs.local_path(item.right.name), cancel):
+                    same.add(id(item))
+        await asyncio.gather(*(one(i) for i in items))
+        return same
+    lh, rh = await asyncio.gather(
+        left_fs.hash_files([i.left.name for i in items], cancel),
+        right_fs.hash_files([i.right.name for i in items], cancel))
+    for item in items:
+        a, b = lh.get(item.left.name), rh.get(item.right.name)
+        if a is not None and a == b:
+            same.add(id(item))
+    return same

@@ -1,0 +1,331 @@
+"""One job, end to end: open locations → scan → compare → plan → execute.
+
+A :class:`SyncSession` holds the open filesystems between a comparison and
+the sync that follows it (the window compares, lets the person look and
+change rows, then synchronizes the very plan that was shown). The command
+line uses the same session, so both share one code path, ``--dry-run``
+included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from app.core.compare import PairComparison, compare_pair
+from app.core.events import (CancelToken, Cancelled, PhaseStarted, Reporter, ScanProgress,
+                             ignore_events)
+from app.core.execute import Outcome, PairExecutor
+from app.core.filters import PathFilter
+from app.core.job import Direction, Job, Pair, Variant
+from app.core.model import Action, Problem, Side, Summary
+from app.core.moves import find_moves
+from app.core.plan import MoveCandidate, PairPlan, plan_pair
+from app.core.state import Remembered, load_state, remember, save_state, state_file
+from app.fs.base import FileSystem, FsError, RootState, ScanOptions, ScanResult, Unavailable
+
+
+class JobCannotRun(Exception):
+    """The job stops before any change; ``problems`` say why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class SafetyRefusal(JobCannotRun):
+    """A check the person may consciously override (``--force``)."""
+
+
+@dataclass
+class PairRun:
+    index: int
+    pair: Pair
+    left: FileSystem | None = None
+    right: FileSystem | None = None
+    versioning: FileSystem | None = None
+    missing: set[Side] = field(default_factory=set)  # roots to create on sync
+    comparison: PairComparison | None = None
+    moves: list[MoveCandidate] = field(default_factory=list)
+    state: dict[str, Remembered] | None = None
+    plan: PairPlan | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass
+class SyncResult:
+    summary: Summary
+    problems: list[Problem]
+    cancelled: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.cancelled:
+            return 3
+        if self.summary.failed or any(not p.warning for p in self.problems):
+            return 2
+        if self.summary.skipped or self.summary.conflicts or self.problems:
+            return 1
+        return 0
+
+
+def _source_sides(pair: Pair, has_state: bool) -> set[Side]:
+    """Sides whose root must exist: reading a missing root as empty would
+    turn "not mounted" into "delete everything"."""
+    s = pair.sync
+    if s.variant in (Variant.MIRROR, Variant.UPDATE):
+        return {Side.LEFT if s.direction is Direction.TO_RIGHT else Side.RIGHT}
+    if s.variant is Variant.TWO_WAY:
+        return {Side.LEFT, Side.RIGHT} if has_state else set()
+    sides = set()
+    if s.custom_direction("left_only") is Direction.TO_LEFT:
+        sides.add(Side.RIGHT)  # left-only items would be deleted because right lacks them
+    if s.custom_direction("right_only") is Direction.TO_RIGHT:
+        sides.add(Side.LEFT)
+    if s.custom_direction("left_only") is Direction.TO_RIGHT or \
+            s.custom_direction("left_newer") is Direction.TO_RIGHT:
+        sides.add(Side.LEFT)
+    if s.custom_direction("right_only") is Direction.TO_LEFT or \
+            s.custom_direction("right_newer") is Direction.TO_LEFT:
+        sides.add(Side.RIGHT)
+    return sides
+
+
+def _inside(root: str, other: str) -> str | None:
+    """``other`` relative to ``root`` when it lies inside it (local paths)."""
+    import os
+
+    try:
+        rel = os.path.relpath(other, root)
+    except ValueError:
+        return None
+    if rel == "." or rel.startswith(".."):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+class SyncSession:
+    """Compare and synchronize one job."""
+
+    def __init__(self, job: Job, *, opener, state_dir, report: Reporter = ignore_events,
+                 cancel: CancelToken | None = None, keep_equal: bool = False) -> None:
+        self.job = job
+        self.opener = opener
+        self.state_dir = state_dir
+        self.report = report
+        self.cancel = cancel or CancelToken()
+        self.keep_equal = keep_equal
+        self.runs: list[PairRun] = [PairRun(i, p) for i, p in enumerate(job.pairs)]
+        self.problems: list[Problem] = []
+
+    # -- opening -----------------------------------------------------------
+    async def _open_all(self) -> None:
+        errors: list[str] = []
+        for run in self.runs:
+            p = run.pair
+            try:
+                if run.left is None:
+                    run.left = await self.opener.open(p.left)
+                if run.right is None:
+                    run.right = await self.opener.open(p.right)
+                if p.versioning is not None and run.versioning is None:
+                    run.versioning = await self.opener.open(p.versioning)
+            except Unavailable as exc:
+                errors.append(f"pair {run.index + 1}: {exc}")
+            except FsError as exc:
+                errors.append(f"pair {run.index + 1}: {exc}")
+        if errors:
+            raise JobCannotRun(errors)
+
+    async def _check_roots(self, run: PairRun) -> list[str]:
+        p = run.pair
+        run.state = None
+        if p.sync.variant is Variant.TWO_WAY:
+            run.state = await asyncio.to_thread(load_state, self._state_path(run))
+        sources = _source_sides(p, run.state is not None)
+        errors = []
+        run.missing = set()
+        for side, fs, loc in ((Side.LEFT, run.left, p.left), (Side.RIGHT, run.right, p.right)):
+            st = await fs.root_state()
+            if st is RootState.OK:
+                continue
+            if st is RootState.MISSING and side not in sources:
+                run.missing.add(side)
+                continue
+            what = {RootState.MISSING: "does not exist",
+                    RootState.NOT_A_FOLDER: "is not a folder",
+                    RootState.UNREADABLE: "cannot be read"}[st]
+            hint = " (is the drive or server folder mounted?)" if st is RootState.MISSING else ""
+            errors.append(f"pair {run.index + 1}: the {side.value} folder {loc.display} "
+                          f"{what}{hint}; nothing was changed")
+        return errors
+
+    def _state_path(self, run: PairRun):
+        return state_file(self.state_dir, run.pair.left.display, run.pair.right.display)
+
+    # -- comparing -----------------------------------------------------------
+    async def compare(self) -> list[PairRun]:
+        """Scan and compare every pair, then plan with the job's settings."""
+        self.problems = []
+        await self._open_all()
+        errors: list[str] = []
+        for run in self.runs:
+            errors += await self._check_roots(run)
+        if errors:
+            raise JobCannotRun(errors)
+        for run in self.runs:
+            self.cancel.raise_if_cancelled()
+            await self._compare_pair(run)
+        return self.runs
+
+    def _filter_for(self, run: PairRun, side: Side, ignore_case: bool) -> PathFilter:
+        extra: tuple[str, ...] = ()
+        p = run.pair
+        loc = p.left if side is Side.LEFT else p.right
+        if p.versioning is not None and not p.versioning.is_sftp and not loc.is_sftp:
+            rel = _inside(loc.path, p.versioning.path)
+            if rel:
+                extra = (rel,)  # never sync the versions into themselves
+        return PathFilter(p.filter, ignore_case=ignore_case, extra_excluded_dirs=extra)
+
+    async def _scan(self, run: PairRun, side: Side, ignore_case: bool) -> ScanResult:
+        if side in run.missing:
+            return ScanResult()
+        fs = run.left if side is Side.LEFT else run.right
+        opts = ScanOptions(run.pair.compare.symlinks.value, self._filter_for(run, side, ignore_case))
+
+        def progress(n: int, current: str) -> None:
+            self.report(ScanProgress(run.index, side.value, n, current))
+        return await fs.scan(opts, progress, self.cancel)
+
+    async def _compare_pair(self, run: PairRun) -> None:
+        p = run.pair
+        ignore_case = not (run.left.case_sensitive and run.right.case_sensitive)
+        self.report(PhaseStarted("scan", run.index))
+        left_scan, right_scan = await asyncio.gather(self._scan(run, Side.LEFT, ignore_case),
+                                                     self._scan(run, Side.RIGHT, ignore_case))
+        self.report(PhaseStarted("compare", run.index))
+        run.comparison = await compare_pair(
+            run.index, left_scan, right_scan, p.compare, ignore_case=ignore_case,
+            left_fs=run.left, right_fs=run.right, cancel=self.cancel,
+            keep_equal=self.keep_equal,
+            hash_parallel=min(run.left.parallel, run.right.parallel))
+        run.moves = []
+        if p.sync.detect_moves:
+            run.moves = await find_moves(run.comparison, run.left, run.right, p.compare,
+                                         self.cancel)
+        self.replan(run)
+
+    def replan(self, run: PairRun, overrides: dict[str, Action] | None = None) -> PairPlan:
+        """(Re)derive a pair's plan, e.g. after the person changed rows."""
+        run.plan = plan_pair(run.comparison, run.pair.sync, state=run.state,
+                             overrides=overrides, moves=run.moves)
+        return run.plan
+
+    @property
+    def refusals(self) -> list[str]:
+        return [r for run in self.runs if run.plan for r in run.plan.refusals]
+
+    # -- synchronizing -------------------------------------------------------
+    async def execute(self, *, force: bool = False) -> SyncResult:
+        """Carry out every pair's current plan. All pairs' safety checks run
+        first; one refusal stops the job before anything changes."""
+        if any(run.plan is None for run in self.runs):
+            raise RuntimeError("compare before executing")
+        if self.refusals and not force:
+            raise SafetyRefusal(self.refusals)
+        stamp = time.strftime("%Y-%m-%d %H%M%S")
+        summary = Summary()
+        problems: list[Problem] = []
+        cancelled = False
+        stop = self.job.errors == "stop"
+        total_items = sum(len(r.plan.actionable) for r in self.runs)
+        total_bytes = sum(r.plan.summary.bytes_to_left + r.plan.summary.bytes_to_right
+                          for r in self.runs)
+        self.report(PhaseStarted("sync", None, total_items, total_bytes))
+        for run in self.runs:
+            if cancelled or (stop and summary.failed):
+                break
+            try:
+                for side in run.missing:
+                    fs = run.left if side is Side.LEFT else run.right
+                    if any(i.action.target_side is side for i in run.plan.actionable):
+                        await fs.make_root()
+                ex = PairExecutor(run.plan, run.left, run.right, deletion=run.pair.sync.deletion,
+                                  versioning=run.versioning, stamp=stamp,
+                                  follow_links=run.pair.compare.symlinks.value == "follow",
+                                  stop_on_error=stop, report=self.report, cancel=self.cancel,
+                                  parallel=min(run.left.parallel, run.right.parallel))
+                try:
+                    run.outcomes = await ex.run()
+                except BaseException:
+                    run.outcomes = ex.outcomes
+                    raise
+            except (asyncio.CancelledError, Cancelled):
+                cancelled = True
+            except FsError as exc:  # the target root could not be created
+                problems.append(Problem(None, f"pair {run.index + 1}: {exc}"))
+            finally:
+                self._tally(run, summary, problems)
+            if run.pair.sync.variant is Variant.TWO_WAY and not cancelled:
+                await asyncio.to_thread(self._save_state, run)
+        return SyncResult(summary, problems, cancelled)
+
+    def _tally(self, run: PairRun, summary: Summary, problems: list[Problem]) -> None:
+        for item in run.plan.items:
+            if item.action is Action.CONFLICT:
+                summary.conflicts += 1
+                problems.append(Problem(item.path, f"conflict left alone: "
+                                                   f"{item.note or 'both sides changed'}",
+                                        warning=True))
+        for o in run.outcomes:
+            if o.ok:
+                conflicts = summary.conflicts
+                summary.add(o.item)
+                summary.conflicts = conflicts
+            elif o.skipped:
+                summary.skipped += 1
+                problems.append(Problem(o.item.path, o.message or "skipped", warning=True))
+            else:
+                summary.failed += 1
+                problems.append(Problem(o.item.path, o.message or "failed"))
+
+    def _save_state(self, run: PairRun) -> None:
+        cmp = run.comparison
+        key = cmp.key_of
+        old = run.state or {}
+        new: dict[str, Remembered] = {}
+        listed = {key(i.path) for i in run.plan.items}
+        listed |= {key(i.from_path) for i in run.plan.items if i.from_path}
+        lmap, rmap = cmp.left.by_key, cmp.right.by_key
+        for k, le in lmap.items():
+            re_ = rmap.get(k)
+            if re_ is not None and k not in listed and le.kind is re_.kind:
+                new[k] = remember(le, re_)
+        done = {id(o.item): o for o in run.outcomes}
+        for item in run.plan.items:
+            k = key(item.path)
+            o = done.get(id(item))
+            if o is None or not o.ok:
+                if k in old:
+                    new[k] = old[k]
+                if item.from_path and key(item.from_path) in old:
+                    new[key(item.from_path)] = old[key(item.from_path)]
+                continue
+            side = item.action.target_side
+            if item.action in (Action.DELETE_LEFT, Action.DELETE_RIGHT):
+                continue
+            src = item.entry(side.other)
+            if o.new_entry is None or src is None:
+                continue
+            new[k] = remember(src, o.new_entry) if side is Side.RIGHT else remember(o.new_entry,
+                                                                                    src)
+        for k in cmp.excluded_keys:  # unreadable or ambiguous: keep what we knew
+            for ok_, v in old.items():
+                if ok_ == k or ok_.startswith(k + "/"):
+                    new[ok_] = v
+        save_state(self._state_path(run), new, run.pair.left.display, run.pair.right.display)
+
+    async def close(self) -> None:
+        await self.opener.close()

@@ -1,0 +1,364 @@
+"""SyncPlan → operations on the two filesystems, without ever losing data.
+
+For every operation:
+- the source and the target are re-checked first: if either is no longer
+  what the comparison saw, the item is skipped (a warning), not forced;
+- a file is written under a temporary ``.syncpane*.tmp`` name in the target
+  folder, its size checked and its time set, and only then renamed over the
+  real name, so a run killed at any moment leaves no partial file there;
+- whatever a sync deletes *or overwrites* first goes to the recycle bin or
+  the versioning folder, unless the person chose permanent deletion.
+
+Order: moves, then deletions (files, then emptied folders deepest first),
+then new folders, then copies (``parallel`` at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+import secrets
+import tempfile
+from dataclasses import dataclass
+
+from app.core.events import BytesDone, CancelToken, Cancelled, ItemDone, ItemStarted, Reporter
+from app.core.job import Deletion
+from app.core.model import (COPY_TO, CREATE_DIR_ON, DELETE_ON, MOVE_ON, Action, Entry, Kind,
+                            PlanItem, Side)
+from app.core.plan import PairPlan
+from app.fs.base import RESERVED_PREFIX, TEMP_SUFFIX, FileSystem, FsError, NotEmpty, NotFound
+
+
+@dataclass(slots=True)
+class Outcome:
+    item: PlanItem
+    ok: bool
+    skipped: bool = False
+    message: str | None = None
+    new_entry: Entry | None = None  # what the changed side holds now
+
+
+class Skip(Exception):
+    """The item is no longer as compared: leave it alone (a warning)."""
+
+
+def versioned_name(rel: str, stamp: str, n: int = 1) -> str:
+    """``dir/NAME YYYY-MM-DD HHMMSS.EXT`` (EXT = last suffix, if any)."""
+    parent, _, base = rel.rpartition("/")
+    extra = f" ({n})" if n > 1 else ""
+    dot = base.rfind(".")
+    if dot > 0:
+        name = f"{base[:dot]} {stamp}{extra}{base[dot:]}"
+    else:
+        name = f"{base} {stamp}{extra}"
+    return f"{parent}/{name}" if parent else name
+
+
+def temp_name(parent: str) -> str:
+    name = f"{RESERVED_PREFIX}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    return f"{parent}/{name}" if parent else name
+
+
+def same_as(now: Entry | None, expected: Entry | None) -> bool:
+    """True when an item still is what the comparison saw."""
+    if expected is None or now is None:
+        return expected is None and now is None
+    if now.kind is not expected.kind:
+        return False
+    if now.kind is Kind.DIR:
+        return True
+    if now.kind is Kind.SYMLINK:
+        return now.link_target == expected.link_target
+    return now.size == expected.size and now.mtime_ns == expected.mtime_ns
+
+
+async def transfer(src: FileSystem, src_rel: str, dst: FileSystem, dst_rel: str,
+                   on_bytes, cancel: CancelToken) -> None:
+    """Copy a file between any two backends into a new file ``dst_rel``."""
+    sp = src.local_path(src_rel)
+    if sp is not None:
+        await dst.write_from_local(sp, dst_rel, on_bytes, cancel)
+        return
+    dp = dst.local_path(dst_rel)
+    if dp is not None:
+        await src.read_to_local(src_rel, dp, on_bytes, cancel)
+        return
+    with tempfile.TemporaryDirectory(prefix="syncpane-") as tmpdir:  # server to server
+        local = os.path.join(tmpdir, "data")
+        await src.read_to_local(src_rel, local, lambda n: None, cancel)
+        await dst.write_from_local(local, dst_rel, on_bytes, cancel)
+
+
+class PairExecutor:
+    """Carries out one pair's plan."""
+
+    def __init__(self, plan: PairPlan, left: FileSystem, right: FileSystem, *,
+                 deletion: Deletion, versioning: FileSystem | None, stamp: str,
+                 follow_links: bool, stop_on_error: bool, report: Reporter,
+                 cancel: CancelToken, parallel: int) -> None:
+        self.plan = plan
+        self.fs = {Side.LEFT: left, Side.RIGHT: right}
+        self.deletion = deletion
+        self.versioning = versioning
+        self.stamp = stamp
+        self.follow = follow_links
+        self.stop_on_error = stop_on_error
+        self.report = report
+        self.cancel = cancel
+        self.parallel = max(1, parallel)
+        self.stopped = False
+        self.outcomes: list[Outcome] = []
+        idx = plan.comparison
+        self._names = {Side.LEFT: idx.left.by_key, Side.RIGHT: idx.right.by_key}
+        self._key = idx.key_of
+
+    # -- naming ------------------------------------------------------------
+    def target_name(self, item: PlanItem, side: Side) -> str:
+        """Where ``item`` lives (or will live) on ``side``: its existing
+        spelling there, else the source's name under the target's spelling
+        of the parent folder."""
+        e = item.entry(side)
+        if e is not None:
+            return e.name
+        parent, _, base = item.path.rpartition("/")
+        if not parent:
+            return base
+        existing = self._names[side].get(self._key(parent))
+        parent_name = existing.name if existing is not None else self._parent_on(parent, side)
+        return f"{parent_name}/{base}"
+
+    def _parent_on(self, parent: str, side: Side) -> str:
+        up, _, base = parent.rpartition("/")
+        if not up:
+            return base
+        existing = self._names[side].get(self._key(up))
+        return f"{existing.name if existing else self._parent_on(up, side)}/{base}"
+
+    # -- checks ------------------------------------------------------------
+    async def _expect(self, side: Side, name: str, expected: Entry | None) -> None:
+        now = await self.fs[side].stat(name, self.follow)
+        if not same_as(now, expected):
+            what = "appeared" if expected is None else ("disappeared" if now is None
+                                                        else "changed")
+            raise Skip(f"{name} {what} on the {side.value} side since the comparison; "
+                       "left alone (compare again)")
+
+    # -- retiring old versions ----------------------------------------------
+    async def _retire(self, side: Side, name: str, entry: Entry) -> None:
+        """Move a file that is about to be deleted or overwritten out of the way."""
+        fs = self.fs[side]
+        if entry.kind is Kind.DIR:
+            await fs.remove_dir(name)
+            return
+        if self.deletion is Deletion.PERMANENT:
+            await fs.remove_file(name)
+        elif self.deletion is Deletion.RECYCLE:
+            await fs.recycle(name, self.stamp)
+        else:
+            await self._version(fs, name)
+
+    async def _version(self, fs: FileSystem, name: str) -> None:
+        store = self.versioning
+        assert store is not None
+        for n in range(1, 1000):
+            dest = versioned_name(name, self.stamp, n)
+            if await store.stat(dest) is None:
+                break
+        parent = posixpath.dirname(dest)
+        if parent:
+            await store.mkdir(parent)
+        src_path, dst_path = fs.local_path(name), store.local_path(dest)
+        if src_path is not None and dst_path is not None:
+            try:
+                await asyncio.to_thread(os.rename, src_path, dst_path)
+                return
+            except OSError:
+                pass  # another drive: copy, then delete
+        tmp = temp_name(parent)
+        await transfer(fs, name, store, tmp, lambda n: None, self.cancel)
+        await store.rename(tmp, dest)
+        await fs.remove_file(name)
+
+    # -- operations ----------------------------------------------------------
+    async def _copy(self, item: PlanItem, to: Side) -> Entry | None:
+        src_side = to.other
+        S, T = self.fs[src_side], self.fs[to]
+        src, old = item.entry(src_side), item.entry(to)
+        tname = self.target_name(item, to)
+        problem = T.check_name(tname)
+        if problem:
+            raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
+        await self._expect(src_side, src.name, src)
+        await self._expect(to, tname, old)
+        parent = posixpath.dirname(tname)
+        if parent:
+            await T.mkdir(parent)
+        tmp = temp_name(parent)
+        try:
+            if src.kind is Kind.SYMLINK:
+                await T.make_link(tmp, src.link_target or "")
+            else:
+                def on_bytes(n: int) -> None:
+                    self.report(BytesDone(self.plan.index, item.path, n))
+
+                await transfer(S, src.name, T, tmp, on_bytes, self.cancel)
+                written = await T.stat(tmp)
+                if written is None or written.size != src.size:
+                    got = "nothing" if written is None else f"{written.size} bytes"
+                    raise FsError(f"copy of {src.name} is incomplete ({got} of {src.size} "
+                                  "bytes written); the old file was kept", tname)
+                await self._expect(src_side, src.name, src)  # changed while copying?
+                await T.set_mtime(tmp, src.mtime_ns)
+                if src.mode is not None:
+                    await T.set_mode(tmp, src.mode)
+            if old is not None:
+                await self._expect(to, tname, old)
+                if old.kind is Kind.DIR:
+                    await T.remove_dir(tname)
+                elif self.deletion is not Deletion.PERMANENT or old.kind is not src.kind:
+                    await self._retire(to, tname, old)
+            await T.rename(tmp, tname)
+        except BaseException:
+            try:
+                await asyncio.shield(T.remove_file(tmp))
+            except (FsError, Exception):
+                pass
+            raise
+        return await T.stat(tname, self.follow)
+
+    async def _create_dir(self, item: PlanItem, to: Side) -> Entry | None:
+        T = self.fs[to]
+        tname = self.target_name(item, to)
+        problem = T.check_name(tname)
+        if problem:
+            raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
+        old = item.entry(to)
+        await self._expect(to, tname, old)
+        if old is not None and old.kind is not Kind.DIR:
+            await self._retire(to, tname, old)
+        await T.mkdir(tname)
+        return await T.stat(tname)
+
+    async def _delete(self, item: PlanItem, side: Side) -> None:
+        e = item.entry(side)
+        await self._expect(side, e.name, e)
+        try:
+            await self._retire(side, e.name, e)
+        except NotEmpty as exc:
+            raise Skip(f"folder {e.name} kept on the {side.value} side: it still holds items "
+                       "outside the filter") from exc
+
+    async def _move(self, item: PlanItem, side: Side) -> Entry | None:
+        T = self.fs[side]
+        old = item.from_entry
+        dest = self.target_name(item, side)
+        problem = T.check_name(dest)
+        if problem:
+            raise FsError(f"cannot create {dest} on the {side.value} side: {problem}", dest)
+        src = item.entry(side.other)
+        await self._expect(side.other, src.name, src)
+        await self._expect(side, old.name, old)
+        await self._expect(side, dest, None)
+        parent = posixpath.dirname(dest)
+        if parent:
+            await T.mkdir(parent)
+        await T.rename(old.name, dest)
+        return await T.stat(dest)
+
+    async def _run_item(self, item: PlanItem) -> None:
+        if self.stopped or self.cancel.cancelled:
+            return
+        if self.cancel.paused:
+            await asyncio.to_thread(self.cancel.wait_if_paused)
+        a = item.action
+        side = a.target_side
+        size = 0
+        if a in (Action.COPY_TO_RIGHT, Action.COPY_TO_LEFT):
+            src = item.entry(side.other)
+            size = src.size if src is not None else 0
+        self.report(ItemStarted(self.plan.index, item.path, a.value, size))
+        new_entry = None
+        try:
+            if a is COPY_TO[side]:
+                new_entry = await self._copy(item, side)
+            elif a is CREATE_DIR_ON[side]:
+                new_entry = await self._create_dir(item, side)
+            elif a is DELETE_ON[side]:
+                await self._delete(item, side)
+            elif a is MOVE_ON[side]:
+                new_entry = await self._move(item, side)
+        except Skip as exc:
+            self._done(Outcome(item, False, True, str(exc)))
+            return
+        except Cancelled:
+            raise
+        except FsError as exc:
+            self._done(Outcome(item, False, False, str(exc)))
+            if self.stop_on_error:
+                self.stopped = True
+            return
+        except OSError as exc:  # a backend let one through: still a per-item error
+            self._done(Outcome(item, False, False, f"{item.path}: {exc}"))
+            if self.stop_on_error:
+                self.stopped = True
+            return
+        self._done(Outcome(item, True, False, None, new_entry))
+
+    def _done(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.report(ItemDone(self.plan.index, outcome.item.path, outcome.item.action.value,
+                             outcome.ok, outcome.skipped, outcome.message))
+
+    async def _clean_leftovers(self) -> None:
+        cmp = self.plan.comparison
+        for side, idx in ((Side.LEFT, cmp.left), (Side.RIGHT, cmp.right)):
+            for rel in idx.leftovers:
+                try:
+                    await self.fs[side].remove_file(rel)
+                except NotFound:
+                    pass
+                except FsError:
+                    pass  # not ours to fight over; it is never synced anyway
+
+    async def run(self) -> list[Outcome]:
+        """Carry out the plan; returns one outcome per attempted item."""
+        await self._clean_leftovers()
+        items = self.plan.actionable
+        moves = [i for i in items if i.action in (Action.MOVE_LEFT, Action.MOVE_RIGHT)]
+        deletes = [i for i in items if i.action in (Action.DELETE_LEFT, Action.DELETE_RIGHT)]
+        file_deletes = [i for i in deletes if i.kind is not Kind.DIR]
+        dir_deletes = sorted((i for i in deletes if i.kind is Kind.DIR),
+                             key=lambda i: i.path.count("/"), reverse=True)
+        mkdirs = sorted((i for i in items if i.action in (Action.CREATE_DIR_LEFT,
+                                                          Action.CREATE_DIR_RIGHT)),
+                        key=lambda i: i.path.count("/"))
+        copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
+        for item in moves:
+            await self._run_item(item)
+        await self._parallel(file_deletes)
+        for item in dir_deletes + mkdirs:
+            await self._run_item(item)
+        await self._parallel(copies)
+        self.cancel.raise_if_cancelled()
+        return self.outcomes
+
+    async def _parallel(self, items: list[PlanItem]) -> None:
+        if not items:
+            return
+        queue = iter(items)
+
+        async def worker() -> None:
+            for item in queue:
+                if self.stopped or self.cancel.cancelled:
+                    return
+                await self._run_item(item)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(min(self.parallel, len(items)))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise

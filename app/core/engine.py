@@ -228,9 +228,14 @@ class SyncSession:
         return [r for run in self.runs if run.plan for r in run.plan.refusals]
 
     # -- synchronizing -------------------------------------------------------
-    async def execute(self, *, force: bool = False) -> SyncResult:
+    async def execute(self, *, force: bool = False, on_error=None) -> SyncResult:
         """Carry out every pair's current plan. All pairs' safety checks run
-        first; one refusal stops the job before anything changes."""
+        first; one refusal stops the job before anything changes.
+
+        ``on_error``: an async ``(path, message) -> "retry" | "ignore" |
+        "ignore_all" | "cancel"`` asked at each failure (the window's dialog);
+        without it the job's ``errors`` setting decides.
+        """
         if any(run.plan is None for run in self.runs):
             raise RuntimeError("compare before executing")
         if self.refusals and not force:
@@ -256,7 +261,8 @@ class SyncSession:
                                   versioning=run.versioning, stamp=stamp,
                                   follow_links=run.pair.compare.symlinks.value == "follow",
                                   stop_on_error=stop, report=self.report, cancel=self.cancel,
-                                  parallel=min(run.left.parallel, run.right.parallel))
+                                  parallel=min(run.left.parallel, run.right.parallel),
+                                  on_error=on_error)
                 try:
                     run.outcomes = await ex.run()
                 except BaseException:

@@ -96,8 +96,11 @@ class PairExecutor:
     def __init__(self, plan: PairPlan, left: FileSystem, right: FileSystem, *,
                  deletion: Deletion, versioning: FileSystem | None, stamp: str,
                  follow_links: bool, stop_on_error: bool, report: Reporter,
-                 cancel: CancelToken, parallel: int) -> None:
+                 cancel: CancelToken, parallel: int, on_error=None) -> None:
         self.plan = plan
+        # async (path, message) -> "retry" | "ignore" | "ignore_all" | "cancel"
+        self.on_error = on_error
+        self._ignore_all = False
         self.fs = {Side.LEFT: left, Side.RIGHT: right}
         self.deletion = deletion
         self.versioning = versioning
@@ -278,32 +281,47 @@ class PairExecutor:
             src = item.entry(side.other)
             size = src.size if src is not None else 0
         self.report(ItemStarted(self.plan.index, item.path, a.value, size))
-        new_entry = None
-        try:
-            if a is COPY_TO[side]:
-                new_entry = await self._copy(item, side)
-            elif a is CREATE_DIR_ON[side]:
-                new_entry = await self._create_dir(item, side)
-            elif a is DELETE_ON[side]:
-                await self._delete(item, side)
-            elif a is MOVE_ON[side]:
-                new_entry = await self._move(item, side)
-        except Skip as exc:
-            self._done(Outcome(item, False, True, str(exc)))
+        while True:
+            try:
+                new_entry = await self._apply(item, a, side)
+            except Skip as exc:
+                self._done(Outcome(item, False, True, str(exc)))
+                return
+            except (FsError, OSError) as exc:
+                message = str(exc) if isinstance(exc, FsError) else f"{item.path}: {exc}"
+                if await self._ask_retry(item, message):
+                    continue
+                self._done(Outcome(item, False, False, message))
+                if self.stop_on_error and self.on_error is None:
+                    self.stopped = True
+                return
+            self._done(Outcome(item, True, False, None, new_entry))
             return
-        except Cancelled:
-            raise
-        except FsError as exc:
-            self._done(Outcome(item, False, False, str(exc)))
-            if self.stop_on_error:
-                self.stopped = True
-            return
-        except OSError as exc:  # a backend let one through: still a per-item error
-            self._done(Outcome(item, False, False, f"{item.path}: {exc}"))
-            if self.stop_on_error:
-                self.stopped = True
-            return
-        self._done(Outcome(item, True, False, None, new_entry))
+
+    async def _apply(self, item: PlanItem, a: Action, side: Side) -> Entry | None:
+        if a is COPY_TO[side]:
+            return await self._copy(item, side)
+        if a is CREATE_DIR_ON[side]:
+            return await self._create_dir(item, side)
+        if a is DELETE_ON[side]:
+            await self._delete(item, side)
+            return None
+        if a is MOVE_ON[side]:
+            return await self._move(item, side)
+        return None
+
+    async def _ask_retry(self, item: PlanItem, message: str) -> bool:
+        """With a person present (the window), ask what to do about a failure."""
+        if self.on_error is None or self._ignore_all:
+            return False
+        decision = await self.on_error(item.path, message)
+        if decision == "retry":
+            return True
+        if decision == "ignore_all":
+            self._ignore_all = True
+        elif decision == "cancel":
+            self.cancel.cancel()
+        return False
 
     def _done(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)

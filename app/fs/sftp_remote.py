@@ -1,0 +1,201 @@
+"""The fast path: standard commands run on the server over an exec channel.
+
+One GNU ``find -printf`` lists a whole tree (one round trip instead of one
+per folder); ``sha256sum`` hashes without downloading. Output is
+NUL-separated bytes, so any name survives (newlines, non-UTF-8). Anything
+unexpected (exec refused, an sftp-only account whose forced command ignores
+ours, a missing or non-GNU tool, malformed output) makes these functions
+return None and the caller uses plain SFTP instead, silently and correctly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import asyncssh
+
+from app.fs.base import ConnectionLost
+from app.fs.sftp_conn import LINK_ERRORS
+
+if TYPE_CHECKING:
+    from app.fs.sftp import SftpFS
+
+MARK = b"SYNCPANE-EXEC\0"
+# type, size, mtime (seconds with fraction), permission bits, path below the
+# start point, link target (empty unless a link): six NUL-terminated fields.
+FIND_FORMAT = r"%y\0%s\0%T@\0%m\0%P\0%l\0"
+HASH_STALL_FACTOR = 30  # sha256sum prints nothing until a (maybe huge) file is done
+
+
+@dataclass
+class ExecResult:
+    status: int | None
+    stdout: bytes
+    stderr: bytes
+
+
+async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
+                     stall: float | None = None) -> ExecResult | None:
+    """Run ``command`` (sh syntax) on the server; None when exec is not usable.
+
+    A marker printed first tells our command's output apart from a forced
+    command's. Output must keep flowing: ``stall`` seconds without a byte
+    ends the attempt. A lost link raises ConnectionLost (not a fallback).
+    """
+    entry = await fs._entry()
+    stall = stall or fs.timeout
+    full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
+    try:
+        proc = await asyncio.wait_for(
+            entry.conn.create_process(full, encoding=None), fs.timeout)
+    except asyncssh.ChannelOpenError:
+        return None  # the account may not run commands at all
+    except LINK_ERRORS as exc:
+        await fs.pool.drop(fs.location.key, entry)
+        raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
+    try:
+        if stdin:
+            proc.stdin.write(stdin)
+        proc.stdin.write_eof()  # a forced sftp-server then ends instead of waiting
+        err_task = asyncio.ensure_future(proc.stderr.read())
+        chunks = []
+        while True:
+            chunk = await asyncio.wait_for(proc.stdout.read(1 << 20), stall)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stderr = await asyncio.wait_for(err_task, stall)
+        await asyncio.wait_for(proc.wait_closed(), stall)
+        status = proc.exit_status
+    except (asyncio.TimeoutError, TimeoutError):
+        proc.close()
+        return None  # stuck command: plain SFTP will do (it has its own stall checks)
+    except asyncssh.Error as exc:
+        if entry.conn.is_closed():
+            await fs.pool.drop(fs.location.key, entry)
+            raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
+        return None
+    except LINK_ERRORS as exc:
+        await fs.pool.drop(fs.location.key, entry)
+        raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
+    out = b"".join(chunks)
+    if not out.startswith(MARK):
+        return None
+    return ExecResult(status, out[len(MARK):], stderr or b"")
+
+
+@dataclass
+class FindRecord:
+    kind: str  # find's %y letter
+    size: int
+    mtime_s: int
+    mode: int
+    rel: bytes
+    target: bytes
+
+
+def find_command(root: str, symlinks: str) -> str:
+    """The ``find`` command for a scan of ``root``."""
+    # -H follows a linked root folder (as SFTP's listing of it does), nothing else.
+    follow = "-L" if symlinks == "follow" else "-H"
+    # Our own folders (.syncpane-versions ...) are pruned on the server already.
+    return (f"find {follow} {shlex.quote(root)} -mindepth 1 -name '.syncpane*' -type d -prune"
+            f" -o -printf {shlex.quote(FIND_FORMAT)}; printf 'SYNCPANE-ROOT\\0'; "
+            f"find {follow} {shlex.quote(root)} -maxdepth 0 -type d -printf 'ok\\0'")
+
+
+def parse_find(out: bytes) -> list[FindRecord] | None:
+    """Records from ``find`` output, or None if it is not what we asked for."""
+    body, sep, root_check = out.rpartition(b"SYNCPANE-ROOT\0")
+    if not sep or root_check != b"ok\0":
+        return None  # BSD find, no find, or the root is not a folder
+    fields = body.split(b"\0")
+    if fields[-1] != b"" or (len(fields) - 1) % 6:
+        return None
+    records = []
+    try:
+        for i in range(0, len(fields) - 1, 6):
+            y, size, mtime, mode, rel, target = fields[i:i + 6]
+            sec = mtime.split(b".", 1)[0]
+            records.append(FindRecord(y.decode("ascii"), int(size), int(sec), int(mode, 8),
+                                      rel, target))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if any(len(r.kind) != 1 or not r.rel for r in records):
+        return None
+    return records
+
+
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def find_problems(stderr: bytes, root: str) -> list[tuple[str, str]] | None:
+    """(rel, message) for each of find's complaints, or None if stderr holds
+    anything else (then the output is not trusted)."""
+    problems = []
+    prefix = root.rstrip("/") + "/"
+    for line in stderr.decode("utf-8", "surrogateescape").splitlines():
+        if not line.startswith("find: "):
+            return None
+        m = _QUOTED.search(line)
+        path = m.group(1) if m else ""
+        rel = path[len(prefix):] if path.startswith(prefix) else path
+        if "loop" in line:
+            problems.append((rel, "link leads back into a folder above it (a link loop); "
+                                  "not followed"))
+        elif "Permission denied" in line:
+            problems.append((rel, "cannot read folder: permission denied"))
+        elif "No such file" in line:
+            continue  # vanished during the listing
+        else:
+            problems.append((rel, line[6:]))
+    return problems
+
+
+async def remote_find(fs: SftpFS, symlinks: str):
+    """(records, problems) from one remote ``find``, or None to use SFTP."""
+    entry = await fs._entry()
+    if entry.can_find is False:
+        return None
+    result = await run_remote(fs, find_command(fs.root, symlinks))
+    parsed = parse_find(result.stdout) if result is not None else None
+    problems = None
+    if parsed is not None and result is not None:
+        problems = [] if result.status == 0 else find_problems(result.stderr, fs.root)
+    if parsed is None or problems is None:
+        entry.can_find = False
+        return None
+    entry.can_find = True
+    return parsed, problems
+
+
+_HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.S)
+
+
+async def remote_sha256(fs: SftpFS, rels: list[str]) -> dict[str, str]:
+    """Digests ``sha256sum`` gave for the files it could read (maybe none)."""
+    entry = await fs._entry()
+    if entry.can_hash is False:
+        return {}
+    names = b"".join(r.encode("utf-8", "surrogateescape") + b"\0" for r in rels)
+    cmd = f"cd {shlex.quote(fs.root)} && xargs -0 -r sha256sum -z --"
+    result = await run_remote(fs, cmd, names, stall=fs.timeout * HASH_STALL_FACTOR)
+    if result is None:
+        entry.can_hash = False
+        return {}
+    wanted = set(rels)
+    out: dict[str, str] = {}
+    for rec in result.stdout.split(b"\0"):
+        m = _HASH_LINE.match(rec)
+        if not m:
+            continue
+        rel = m.group(2).decode("utf-8", "surrogateescape")
+        if rel in wanted:
+            out[rel] = m.group(1).decode("ascii")
+    if not out and rels and result.status in (126, 127):
+        entry.can_hash = False  # no sha256sum (or no xargs) on this server
+    return out

@@ -1,0 +1,223 @@
+"""Listing a whole tree on an SFTP server, by one of two routes.
+
+Fast route: one remote ``find`` (see :mod:`app.fs.sftp_remote`). SFTP route:
+folders are listed concurrently, ``parallel`` at a time, on the shared SFTP
+session. Both produce the same entries as the local backend would: the same
+symlink rules, filter, reserved names, and whole-second times (all SFTP v3
+carries; the fast route is truncated to match so that switching routes
+between two runs never looks like a change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import stat as stat_mod
+from typing import TYPE_CHECKING
+
+import asyncssh
+
+from app.core.events import Cancelled, CancelToken
+from app.core.model import Entry, Kind
+from app.fs.base import (RESERVED_PREFIX, TEMP_SUFFIX, FsError, NotFound, ProgressFn,
+                         ScanOptions, ScanResult)
+from app.fs.sftp_remote import remote_find
+
+if TYPE_CHECKING:
+    from app.fs.sftp import SftpFS
+
+NS = 1_000_000_000
+BROKEN = "link points nowhere (broken link); left out"
+LOOP = "link leads back into a folder above it (a link loop); not followed"
+
+
+def _prune(entries: list[Entry], flt) -> list[Entry]:
+    try:
+        from app.core.filters import prune_dirs
+    except ImportError:  # pragma: no cover - the filter module ships with the engine
+        return entries
+    return prune_dirs(entries, flt)
+
+
+async def scan_tree(fs: SftpFS, options: ScanOptions, progress: ProgressFn,
+                    cancel: CancelToken) -> ScanResult:
+    """See :meth:`SftpFS.scan`."""
+    cancel.raise_if_cancelled()
+    if fs.options.remote_commands == "auto":
+        found = await remote_find(fs, options.symlinks)
+        if found is not None:
+            result = from_find(found[0], found[1], options, progress, cancel)
+            result.entries = _prune(result.entries, options.filter)
+            return result
+    result = await SftpWalker(fs, options, progress, cancel).run()
+    result.entries = _prune(result.entries, options.filter)
+    return result
+
+
+def from_find(records, problems, options: ScanOptions, progress: ProgressFn,
+              cancel: CancelToken) -> ScanResult:
+    """Entries from ``find`` records (a parent always comes before its contents)."""
+    flt = options.filter
+    result = ScanResult(problems=list(problems))
+    append = result.entries.append
+    skipped_dirs: set[str] = set()
+    symlinks = options.symlinks
+    for i, r in enumerate(records):
+        if i % 5000 == 0:
+            if cancel.cancelled:
+                raise Cancelled()
+            progress(i, "")
+        rel = r.rel.decode("utf-8", "surrogateescape")
+        parent, _, name = rel.rpartition("/")
+        if parent and parent in skipped_dirs:
+            if r.kind == "d":
+                skipped_dirs.add(rel)
+            continue
+        if name.startswith(RESERVED_PREFIX):
+            if r.kind == "f" and name.endswith(TEMP_SUFFIX):
+                result.leftovers.append(rel)
+            if r.kind == "d":
+                skipped_dirs.add(rel)
+            continue
+        mtime_ns = r.mtime_s * NS
+        if r.kind == "d":
+            if flt is not None and flt.excludes_dir(rel):
+                skipped_dirs.add(rel)
+                continue
+            append(Entry(rel, Kind.DIR, 0, mtime_ns))
+        elif r.kind == "f":
+            if flt is None or flt.includes_file(rel, r.size):
+                append(Entry(rel, Kind.FILE, r.size, mtime_ns, None, r.mode & 0o7777))
+        elif r.kind == "l":
+            if symlinks == "as_link":
+                if flt is None or flt.includes_file(rel, 0):
+                    target = r.target.decode("utf-8", "surrogateescape")
+                    append(Entry(rel, Kind.SYMLINK, 0, mtime_ns, target))
+            elif symlinks == "follow":
+                result.problems.append((rel, BROKEN))  # -L shows only broken links as 'l'
+        # sockets, FIFOs and devices are never synced
+    progress(len(records), "")
+    return result
+
+
+class SftpWalker:
+    """Concurrent folder listing over SFTP, ``fs.parallel`` folders at a time."""
+
+    def __init__(self, fs: SftpFS, options: ScanOptions, progress: ProgressFn,
+                 cancel: CancelToken) -> None:
+        self.fs = fs
+        self.symlinks = options.symlinks
+        self.flt = options.filter
+        self.progress = progress
+        self.cancel = cancel
+        self.result = ScanResult()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.failure: BaseException | None = None
+
+    async def run(self) -> ScanResult:
+        ancestors: frozenset = frozenset()
+        if self.symlinks == "follow":
+            real = await self.fs._call("cannot read", "", lambda s, _a: s.realpath(self.fs.root))
+            ancestors = frozenset([real])
+        else:
+            real = self.fs.root
+        self.queue.put_nowait(("", self.fs.root, ancestors, real))
+        workers = [asyncio.ensure_future(self._worker()) for _ in range(self.fs.parallel)]
+        try:
+            await self.queue.join()
+        finally:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        if self.failure is not None:
+            raise self.failure
+        self.progress(len(self.result.entries), "")
+        return self.result
+
+    async def _worker(self) -> None:
+        while True:
+            item = await self.queue.get()
+            try:
+                if self.failure is None:
+                    if self.cancel.cancelled:
+                        raise Cancelled()
+                    await self._list(*item)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to run()
+                if self.failure is None:
+                    self.failure = exc
+            finally:
+                self.queue.task_done()
+
+    async def _list(self, rel: str, path: str, ancestors: frozenset, real_dir: str) -> None:
+        fs = self.fs
+        try:
+            names = await fs._call("cannot read folder", rel, lambda s, _a: s.readdir(path))
+        except NotFound:
+            return  # vanished since its parent was listed
+        except FsError as exc:
+            self.result.problems.append((rel, f"cannot read folder: {_reason(exc)}"))
+            return
+        prefix = rel + "/" if rel else ""
+        for n in names:
+            name = n.filename
+            if name in (".", ".."):
+                continue
+            await self._one(prefix + name, path.rstrip("/") + "/" + name, name, n.attrs,
+                            ancestors, real_dir.rstrip("/") + "/" + name)
+        self.progress(len(self.result.entries), rel)
+
+    async def _one(self, r: str, path: str, name: str, attrs: asyncssh.SFTPAttrs,
+                   ancestors: frozenset, real: str) -> None:
+        """One listed name; ``real`` is its path with no links in it (follow mode)."""
+        fs, res, flt = self.fs, self.result, self.flt
+        mode = attrs.permissions or 0
+        if name.startswith(RESERVED_PREFIX):
+            if name.endswith(TEMP_SUFFIX) and stat_mod.S_ISREG(mode):
+                res.leftovers.append(r)
+            return
+        is_link = stat_mod.S_ISLNK(mode)
+        try:
+            if is_link:
+                if self.symlinks == "skip":
+                    return
+                if self.symlinks == "as_link":
+                    if flt is None or flt.includes_file(r, 0):
+                        target = await fs._call("cannot read link", r,
+                                                lambda s, _a: s.readlink(path))
+                        res.entries.append(Entry(r, Kind.SYMLINK, 0, (attrs.mtime or 0) * NS,
+                                                 target))
+                    return
+                try:
+                    attrs = await fs._call("cannot read", r, lambda s, _a: s.stat(path))
+                except NotFound:
+                    res.problems.append((r, BROKEN))
+                    return
+                mode = attrs.permissions or 0
+                if stat_mod.S_ISDIR(mode):
+                    real = await fs._call("cannot read", r, lambda s, _a: s.realpath(path))
+                    if real in ancestors:
+                        res.problems.append((r, LOOP))
+                        return
+        except NotFound:
+            return
+        except FsError as exc:
+            res.problems.append((r, f"cannot read: {_reason(exc)}"))
+            return
+        mtime_ns = (attrs.mtime or 0) * NS
+        if stat_mod.S_ISDIR(mode):
+            if flt is not None and flt.excludes_dir(r):
+                return
+            res.entries.append(Entry(r, Kind.DIR, 0, mtime_ns))
+            if self.symlinks == "follow":
+                ancestors = ancestors | {real}
+            self.queue.put_nowait((r, path, ancestors, real))
+        elif stat_mod.S_ISREG(mode):
+            size = attrs.size or 0
+            if flt is None or flt.includes_file(r, size):
+                res.entries.append(Entry(r, Kind.FILE, size, mtime_ns, None, mode & 0o7777))
+
+
+def _reason(exc: FsError) -> str:
+    text = str(exc)
+    return text.rsplit(": ", 1)[-1] if ": " in text else text

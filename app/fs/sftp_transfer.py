@@ -1,0 +1,316 @@
+"""Moving bytes to and from an SFTP server: pipelined uploads, downloads, hashes,
+and the atomic rename that completes a fail-safe write.
+
+Each transfer keeps up to ``MAX_IN_FLIGHT`` read or write requests of one
+server-sized block outstanding, so a long round trip costs throughput only
+once per window, not once per block. Every request is bounded by the stall
+timeout; a dropped link restarts the whole file on a new connection (a
+bounded number of times), since a half-written file is worthless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import asyncssh
+
+from app.core.events import Cancelled, CancelToken
+from app.fs import base
+from app.fs.base import BytesFn, ConnectionLost, FsError, NoSpace, NotFound
+from app.fs.sftp_remote import remote_sha256
+
+if TYPE_CHECKING:
+    from app.fs.sftp import SftpFS
+
+BLOCK = 256 * 1024
+MAX_IN_FLIGHT = 32
+
+
+def _block(sftp: asyncssh.SFTPClient, write: bool) -> int:
+    limits = sftp.limits
+    server_max = limits.max_write_len if write else limits.max_read_len
+    return max(4096, min(BLOCK, server_max or BLOCK))
+
+
+async def _bounded(coro, timeout: float):
+    return await asyncio.wait_for(coro, timeout)
+
+
+async def _drain(pending: set, on_done) -> set:
+    """Wait for at least one request; report it; raise its error if it failed."""
+    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        on_done(task.result())
+    return pending
+
+
+def _cancel_all(pending: set) -> None:
+    for task in pending:
+        task.cancel()
+
+
+async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
+                 cancel: CancelToken) -> None:
+    """Copy ``local_path`` to the new server file ``rel``; verify its size."""
+    path = fs.abs(rel)
+    try:
+        fd = os.open(local_path, os.O_RDONLY)
+    except OSError as exc:
+        raise FsError(f"cannot read {local_path}: {exc.strerror or exc}", rel) from exc
+    created = False
+
+    async def attempt(sftp: asyncssh.SFTPClient, attempt_no: int) -> int:
+        nonlocal created
+        if created and attempt_no > 0:
+            # Our own partial file from the attempt the dropped link cut short.
+            try:
+                await sftp.remove(path)
+            except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
+                pass
+        f = await sftp.open(path, "xb")  # exclusive: never truncate someone's file
+        created = True
+        total = 0
+        try:
+            total = await _write_all(f, fd, _block(sftp, True), fs.timeout, on_bytes, cancel)
+        finally:
+            try:
+                await asyncio.wait_for(f.close(), fs.timeout)
+            except (asyncssh.Error, OSError, asyncio.TimeoutError):
+                pass  # the link is gone: the retry (or the error) takes it from here
+        attrs = await sftp.stat(path)
+        if attrs.size != total:
+            raise FsError(f"upload of {rel} is incomplete: the server holds {attrs.size} "
+                          f"of {total} bytes", rel)
+        return total
+
+    try:
+        # The whole file is one call; each request inside has its own stall limit.
+        await fs._call("cannot upload", rel, attempt, bounded=False)
+    except ConnectionLost:
+        raise
+    except (FsError, Cancelled) as exc:
+        if created:
+            await _remove_quietly(fs, rel)
+        if isinstance(exc, FsError) and not isinstance(exc, NoSpace) and created:
+            raise await _maybe_no_space(fs, rel, exc) from None
+        raise
+    finally:
+        os.close(fd)
+
+
+async def _write_all(f, fd: int, block: int, timeout: float, on_bytes: BytesFn,
+                     cancel: CancelToken) -> int:
+    pending: set = set()
+    offset = 0
+    try:
+        while True:
+            if cancel.cancelled:
+                raise Cancelled()
+            data = os.pread(fd, block, offset)
+            if not data:
+                break
+            pending.add(asyncio.ensure_future(_bounded(_write_at(f, data, offset), timeout)))
+            offset += len(data)
+            if len(pending) >= MAX_IN_FLIGHT:
+                pending = await _drain(pending, on_bytes)
+        while pending:
+            pending = await _drain(pending, on_bytes)
+    except BaseException:
+        _cancel_all(pending)
+        raise
+    return offset
+
+
+async def _write_at(f, data: bytes, offset: int) -> int:
+    await f.write(data, offset)
+    return len(data)
+
+
+async def _maybe_no_space(fs: SftpFS, rel: str, exc: FsError) -> FsError:
+    """OpenSSH reports a full disk as a bare 'Failure' (SFTP v3): ask statvfs."""
+    parent = fs.abs(rel.rpartition("/")[0])
+    try:
+        vfs = await asyncio.wait_for(fs._call("", rel, lambda s, _a: s.statvfs(parent)),
+                                     fs.timeout)
+    except (FsError, asyncio.TimeoutError, asyncssh.Error):
+        return exc
+    if vfs.f_bavail * (vfs.f_frsize or vfs.f_bsize) < 1024 * 1024:
+        return NoSpace(f"cannot upload {rel}: no space left on the server", rel)
+    return exc
+
+
+async def _remove_quietly(fs: SftpFS, rel: str) -> None:
+    try:
+        await fs.remove_file(rel)
+    except FsError:
+        pass  # a leftover with a reserved name is cleaned by the next sync
+
+
+async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
+                   cancel: CancelToken) -> None:
+    """Copy the server file ``rel`` into the new local file ``local_path``."""
+    path = fs.abs(rel)
+    try:
+        fd = os.open(local_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise FsError(f"cannot create {local_path}: {exc.strerror or exc}", rel) from exc
+
+    async def attempt(sftp: asyncssh.SFTPClient, _attempt_no: int) -> None:
+        os.ftruncate(fd, 0)  # a retry starts over
+        f = await sftp.open(path, "rb")
+        try:
+            size = (await f.stat()).size or 0
+            await _read_all(f, size, _block(sftp, False), fs.timeout, cancel,
+                            lambda data, off: (os.pwrite(fd, data, off), on_bytes(len(data))))
+            extra = await asyncio.wait_for(f.read(1, size), fs.timeout)
+            if extra:
+                raise FsError(f"{rel} grew while it was being copied; try again", rel)
+        finally:
+            try:
+                await asyncio.wait_for(f.close(), fs.timeout)
+            except (asyncssh.Error, OSError, asyncio.TimeoutError):
+                pass
+
+    ok = False
+    try:
+        await fs._call("cannot download", rel, attempt, bounded=False)
+        os.fsync(fd)
+        ok = True
+    finally:
+        os.close(fd)
+        if not ok:
+            try:
+                os.unlink(local_path)
+            except OSError:
+                pass
+
+
+async def _read_all(f, size: int, block: int, timeout: float, cancel: CancelToken,
+                    sink) -> None:
+    """Read ``size`` bytes with requests in flight; ``sink(data, offset)`` in any order."""
+    pending: set = set()
+    offset = 0
+    try:
+        while offset < size:
+            if cancel.cancelled:
+                raise Cancelled()
+            n = min(block, size - offset)
+            pending.add(asyncio.ensure_future(_bounded(_read_at(f, offset, n, timeout), timeout)))
+            offset += n
+            if len(pending) >= MAX_IN_FLIGHT:
+                pending = await _drain(pending, lambda r: sink(*r))
+        while pending:
+            pending = await _drain(pending, lambda r: sink(*r))
+    except BaseException:
+        _cancel_all(pending)
+        raise
+
+
+async def _read_at(f, offset: int, n: int, timeout: float) -> tuple[bytes, int]:
+    data = await f.read(n, offset)
+    while len(data) < n:  # a server may return less than asked; ask for the rest
+        more = await asyncio.wait_for(f.read(n - len(data), offset + len(data)), timeout)
+        if not more:
+            raise FsError("the file shrank while it was being copied; try again")
+        data += more
+    return data, offset
+
+
+async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken) -> dict[str, str]:
+    """SHA-256 hex digests; ``sha256sum`` on the server first, streaming for the rest."""
+    out: dict[str, str] = {}
+    if rels and fs.options.remote_commands == "auto":
+        out.update(await remote_sha256(fs, rels))
+    rest = [r for r in rels if r not in out]
+    sem = asyncio.Semaphore(fs.parallel)
+
+    async def one(rel: str) -> None:
+        async with sem:
+            if cancel.cancelled:
+                raise Cancelled()
+            digest = await _stream_hash(fs, rel, cancel)
+            if digest is not None:
+                out[rel] = digest
+    results = await asyncio.gather(*(one(r) for r in rest), return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return out
+
+
+async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken) -> str | None:
+    path = fs.abs(rel)
+
+    async def attempt(sftp: asyncssh.SFTPClient, _n: int) -> str:
+        h = hashlib.sha256()
+        chunks: dict[int, bytes] = {}
+        state = {"next": 0}
+
+        def sink(data: bytes, off: int) -> None:
+            # Replies may come out of order; feed the hash strictly in order.
+            chunks[off] = data
+            while state["next"] in chunks:
+                d = chunks.pop(state["next"])
+                h.update(d)
+                state["next"] += len(d)
+        f = await sftp.open(path, "rb")
+        try:
+            size = (await f.stat()).size or 0
+            await _read_all(f, size, _block(sftp, False), fs.timeout, cancel, sink)
+        finally:
+            try:
+                await asyncio.wait_for(f.close(), fs.timeout)
+            except (asyncssh.Error, OSError, asyncio.TimeoutError):
+                pass
+        return h.hexdigest()
+    try:
+        return await fs._call("cannot read", rel, attempt, bounded=False)
+    except NotFound:
+        return None
+
+
+async def rename_replace(fs: SftpFS, src: str, dst: str) -> None:
+    """See :meth:`SftpFS.rename`."""
+    a, b = fs.abs(src), fs.abs(dst)
+
+    async def op(sftp: asyncssh.SFTPClient, attempt_no: int) -> None:
+        try:
+            try:
+                await sftp.posix_rename(a, b)
+            except asyncssh.SFTPOpUnsupported:
+                await _rename_aside(sftp, a, b)
+        except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
+            if attempt_no > 0 and await _exists(sftp, b) and not await _exists(sftp, a):
+                return  # the first attempt did it before the link dropped
+            raise
+    await fs._call(f"cannot rename {src} to", dst, op)
+
+
+async def _rename_aside(sftp: asyncssh.SFTPClient, a: str, b: str) -> None:
+    if not await _exists(sftp, b):
+        await sftp.rename(a, b)
+        return
+    folder = b.rpartition("/")[0]
+    aside = f"{folder}/{base.RESERVED_PREFIX}-old-{uuid.uuid4().hex[:12]}{base.TEMP_SUFFIX}"
+    await sftp.rename(b, aside)
+    try:
+        await sftp.rename(a, b)
+    except BaseException:
+        await sftp.rename(aside, b)  # put the old file back under its name
+        raise
+    try:
+        await sftp.remove(aside)
+    except asyncssh.SFTPError:
+        pass  # a reserved .tmp name: the next sync removes it as a leftover
+
+
+async def _exists(sftp: asyncssh.SFTPClient, path: str) -> bool:
+    try:
+        await sftp.lstat(path)
+        return True
+    except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -17,4 +18,16 @@ def syncpane_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("syncpane-home")
     monkeypatch.setenv("SYNCPANE_HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    if sys.platform.startswith("linux"):
+        # send2trash reads XDG_DATA_HOME once, at import: point it here too.
+        import send2trash.plat_other as trash
+
+        monkeypatch.setattr(trash, "XDG_DATA_HOME", os.fsencode(home / "xdg-data"))
+        monkeypatch.setattr(trash, "HOMETRASH_B", os.fsencode(home / "xdg-data" / "Trash"))
     return home
+
+
+@pytest.fixture
+def trash_dir(syncpane_home):
+    """Where files sent to the recycle bin land during this test."""
+    return syncpane_home / "xdg-data" / "Trash" / "files"

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 
 from app.core.compare import PairComparison, times_equal
 from app.core.events import CancelToken
-from app.core.job import CompareSettings
+from app.core.job import CompareSettings, Method
 from app.core.model import Category, Kind, PlanItem, Side
 from app.core.plan import MoveCandidate
 from app.fs.base import FileSystem
@@ -58,7 +58,11 @@ async def find_moves(cmp: PairComparison, left_fs: FileSystem, right_fs: FileSys
         if not cands:
             continue
         old_use = Counter(id(o) for _, olds in cands for o in olds)
-        unsure = {id(n) for n, olds in cands if len(olds) > 1 or old_use[id(olds[0])] > 1}
+        # With "content", equal means equal bytes, so every move is confirmed
+        # by hash; otherwise size + time is the method's own notion of equal.
+        confirm_all = settings.method is Method.CONTENT
+        unsure = {id(n) for n, olds in cands
+                  if confirm_all or len(olds) > 1 or old_use[id(olds[0])] > 1}
         src_hash: dict[str, str] = {}
         tgt_hash: dict[str, str] = {}
         if unsure:

@@ -15,6 +15,7 @@ import os
 import shutil
 import stat as stat_mod
 import sys
+import threading
 
 from app.core.events import CancelToken
 from app.core.model import Entry, Kind
@@ -223,10 +224,16 @@ class LocalFS:
             raise os_error(exc, what, rel) from exc
 
 
+_trash_lock = threading.Lock()
+
+
 def _send_to_trash(path: str) -> None:
+    # send2trash is not thread-safe (it creates the trash folders and picks
+    # free names with check-then-act), and operations here run in parallel.
     from send2trash import send2trash
 
-    send2trash(path)
+    with _trash_lock:
+        send2trash(path)
 
 
 def entry_from_stat(rel: str, st: os.stat_result, path: str) -> Entry:

@@ -165,7 +165,8 @@ async def remote_find(fs: SftpFS, symlinks: str):
     parsed = parse_find(result.stdout) if result is not None else None
     problems = None
     if parsed is not None and result is not None:
-        problems = [] if result.status == 0 else find_problems(result.stderr, fs.root)
+        # The exit status is the last command's; find's complaints are on stderr.
+        problems = find_problems(result.stderr, fs.root)
     if parsed is None or problems is None:
         entry.can_find = False
         return None

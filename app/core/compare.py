@@ -43,6 +43,7 @@ class SideIndex:
     unreadable: list[str]  # relative names whose contents could not be listed
     leftovers: list[str]
     files: int  # files (and links) that passed the filter
+    hidden: set[str] = field(default_factory=set)  # keys of folders holding unseen items
 
 
 def index_side(scan: ScanResult, key) -> SideIndex:
@@ -58,7 +59,8 @@ def index_side(scan: ScanResult, key) -> SideIndex:
             collisions.setdefault(k, [prev.name]).append(e.name)
             continue
         by_key[k] = e
-    return SideIndex(by_key, collisions, [p for p, _ in scan.problems], scan.leftovers, files)
+    return SideIndex(by_key, collisions, [p for p, _ in scan.problems], scan.leftovers, files,
+                     {key(d) for d in scan.hidden_dirs})
 
 
 @dataclass

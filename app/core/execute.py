@@ -101,6 +101,7 @@ class PairExecutor:
         # async (path, message) -> "retry" | "ignore" | "ignore_all" | "cancel"
         self.on_error = on_error
         self._ignore_all = False
+        self._versioning_ready = False
         self.fs = {Side.LEFT: left, Side.RIGHT: right}
         self.deletion = deletion
         self.versioning = versioning
@@ -164,6 +165,9 @@ class PairExecutor:
     async def _version(self, fs: FileSystem, name: str) -> None:
         store = self.versioning
         assert store is not None
+        if not self._versioning_ready:
+            await store.make_root()
+            self._versioning_ready = True
         for n in range(1, 1000):
             dest = versioned_name(name, self.stamp, n)
             if await store.stat(dest) is None:
@@ -205,7 +209,10 @@ class PairExecutor:
                 def on_bytes(n: int) -> None:
                     self.report(BytesDone(self.plan.index, item.path, n))
 
-                await transfer(S, src.name, T, tmp, on_bytes, self.cancel)
+                try:
+                    await transfer(S, src.name, T, tmp, on_bytes, self.cancel)
+                except FsError as exc:  # name the real file, not the temporary one
+                    raise type(exc)(str(exc).replace(tmp, tname), tname) from exc
                 written = await T.stat(tmp)
                 if written is None or written.size != src.size:
                     got = "nothing" if written is None else f"{written.size} bytes"
@@ -237,6 +244,9 @@ class PairExecutor:
         if problem:
             raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
         old = item.entry(to)
+        now = await T.stat(tname)
+        if now is not None and now.kind is Kind.DIR:
+            return now  # already there (made as the parent of a moved or copied file)
         await self._expect(to, tname, old)
         if old is not None and old.kind is not Kind.DIR:
             await self._retire(to, tname, old)

@@ -3,19 +3,18 @@ other, instead of being deleted there and copied again (for a 20 GB model,
 the difference between a second and an hour).
 
 A candidate pairs a file present only on side S (its new place) with a file
-present only on side T (the old place) of the same size and time. Where
-several files share a size and time, content hashes decide; files still
-indistinguishable are paired in order (their bytes are equal, so either
-rename gives the right result).
+present only on side T (the old place) of the same size and time, confirmed
+by equal content hashes; files still indistinguishable are paired in order
+(their bytes are equal, so either rename gives the right result).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from app.core.compare import PairComparison, times_equal
 from app.core.events import CancelToken
-from app.core.job import CompareSettings, Method
+from app.core.job import CompareSettings
 from app.core.model import Category, Kind, PlanItem, Side
 from app.core.plan import MoveCandidate
 from app.fs.base import FileSystem
@@ -57,12 +56,12 @@ async def find_moves(cmp: PairComparison, left_fs: FileSystem, right_fs: FileSys
                     cands.append((new, olds))
         if not cands:
             continue
-        old_use = Counter(id(o) for _, olds in cands for o in olds)
-        # With "content", equal means equal bytes, so every move is confirmed
-        # by hash; otherwise size + time is the method's own notion of equal.
-        confirm_all = settings.method is Method.CONTENT
-        unsure = {id(n) for n, olds in cands
-                  if confirm_all or len(olds) > 1 or old_use[id(olds[0])] > 1}
+        # Every candidate is confirmed by hash: at one path, equal size and
+        # time is the method's notion of "equal", but across *any* two paths
+        # a coincidence (files unpacked from one archive share times) would
+        # give the target a file with the wrong bytes under the new name.
+        # Hashing reads what a copy would have read; a server hashes in place.
+        unsure = {id(n) for n, _olds in cands}
         src_hash: dict[str, str] = {}
         tgt_hash: dict[str, str] = {}
         if unsure:

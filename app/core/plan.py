@@ -178,7 +178,8 @@ def plan_pair(cmp: PairComparison, settings: SyncSettings, *,
         if id(item) in removed:
             continue
         listed.append(merged.get(id(item), item))
-    _keep_folders_that_stay(listed, key)
+    _keep_folders_that_stay(listed, key, {Side.LEFT: cmp.left.hidden,
+                                          Side.RIGHT: cmp.right.hidden})
 
     summary = Summary()
     for item in listed:
@@ -218,9 +219,15 @@ def _ancestors(k: str):
         i = k.rfind("/", 0, i)
 
 
-def _keep_folders_that_stay(items: list[PlanItem], key) -> None:
-    """A folder is deleted only when everything listed inside it goes too."""
+def _keep_folders_that_stay(items: list[PlanItem], key, hidden: dict[Side, set[str]]) -> None:
+    """A folder is deleted only when everything inside it goes too: every
+    listed item, and nothing the scan left out (filtered items are never
+    deleted, so neither is the folder holding them)."""
     blocked: dict[Side, set[str]] = {Side.LEFT: set(), Side.RIGHT: set()}
+    for side in (Side.LEFT, Side.RIGHT):
+        for k in hidden[side]:
+            blocked[side].add(k)
+            blocked[side].update(_ancestors(k))
     for item in items:
         for side in (Side.LEFT, Side.RIGHT):
             stays = blocked[side]
@@ -235,7 +242,7 @@ def _keep_folders_that_stay(items: list[PlanItem], key) -> None:
                 e = item.entry(side)
                 if e is not None and key(e.name) in blocked[side]:
                     item.action = Action.NONE
-                    item.note = "folder kept: it holds items that stay"
+                    item.note = "folder kept: it holds items that stay (or that the filter hides)"
 
 
 def _check_deletions(plan: PairPlan) -> None:

@@ -94,11 +94,14 @@ class ScanResult:
     ``problems`` are folders or items that could not be read (the scan goes
     on); ``leftovers`` are relative paths of temporary files an interrupted
     run left behind (``.syncpane*.tmp``), to be removed by the next sync.
+    ``hidden_dirs`` are folders holding something the scan left out (filtered,
+    a skipped link, a reserved name): a sync must never remove them.
     """
 
     entries: list[Entry] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     leftovers: list[str] = field(default_factory=list)
+    hidden_dirs: set[str] = field(default_factory=set)
 
 
 @runtime_checkable

@@ -47,6 +47,7 @@ def _walk(root_rel: list[_Dir], symlinks: str, flt: PathFilter | None,
     entries: list[tuple] = []
     problems: list[tuple[str, str]] = []
     leftovers: list[str] = []
+    hidden: set[str] = set()
     stack = list(reversed(root_rel))
     append = entries.append
     file_k, dir_k, link_k = Kind.FILE, Kind.DIR, Kind.SYMLINK
@@ -72,34 +73,43 @@ def _walk(root_rel: list[_Dir], symlinks: str, flt: PathFilter | None,
                 if name.startswith(RESERVED_PREFIX):
                     if name.endswith(TEMP_SUFFIX) and e.is_file(follow_symlinks=False):
                         leftovers.append(r)
+                    else:
+                        hidden.add(rel)
                     continue
                 try:
                     if e.is_symlink():
                         if symlinks == "skip":
+                            hidden.add(rel)
                             continue
                         if symlinks == "as_link":
                             st = e.stat(follow_symlinks=False)
                             if includes_file is None or includes_file(r, 0):
                                 append((r, link_k, 0, st.st_mtime_ns, os.readlink(e.path), None))
+                            else:
+                                hidden.add(rel)
                             continue
                         try:
                             st = e.stat(follow_symlinks=True)
                         except FileNotFoundError:
                             problems.append((r, "link points nowhere (broken link); left out"))
+                            hidden.add(rel)
                             continue
                         if stat_mod.S_ISDIR(st.st_mode):
                             key = (st.st_dev, st.st_ino)
                             if key in ancestors:
                                 problems.append((r, "link leads back into a folder above it "
                                                     "(a link loop); not followed"))
+                                hidden.add(rel)
                                 continue
                             if excludes_dir is not None and excludes_dir(r):
+                                hidden.add(rel)
                                 continue
                             append((r, dir_k, 0, st.st_mtime_ns, None, None))
                             stack.append((r, e.path, ancestors | {key}))
                             continue
                     elif e.is_dir(follow_symlinks=False):
                         if excludes_dir is not None and excludes_dir(r):
+                            hidden.add(rel)
                             continue
                         st = e.stat(follow_symlinks=False)
                         append((r, dir_k, 0, st.st_mtime_ns, None, None))
@@ -109,21 +119,24 @@ def _walk(root_rel: list[_Dir], symlinks: str, flt: PathFilter | None,
                     else:
                         st = e.stat(follow_symlinks=False)
                         if not stat_mod.S_ISREG(st.st_mode):
-                            continue  # sockets, FIFOs, devices are never synced
+                            hidden.add(rel)  # sockets, FIFOs, devices are never synced
+                            continue
                     size = st.st_size
                     if includes_file is None or includes_file(r, size):
                         append((r, file_k, size, st.st_mtime_ns, None, st.st_mode & 0o7777))
+                    else:
+                        hidden.add(rel)
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
                     problems.append((r, f"cannot read: {exc.strerror or exc}"))
-    return entries, problems, leftovers, list(reversed(stack))
+    return entries, problems, leftovers, hidden, list(reversed(stack))
 
 
 def _walk_all(dirs: list[_Dir], symlinks: str, flt: PathFilter | None):
     """Worker-process entry point: walk whole subtrees."""
-    entries, problems, leftovers, _ = _walk(dirs, symlinks, flt, None)
-    return entries, problems, leftovers
+    entries, problems, leftovers, hidden, _ = _walk(dirs, symlinks, flt, None)
+    return entries, problems, leftovers, hidden
 
 
 def _get_pool() -> ProcessPoolExecutor | None:
@@ -146,8 +159,8 @@ def scan_local_tree(root: str, options: ScanOptions, progress: ProgressFn,
                     cancel: CancelToken) -> ScanResult:
     """List everything below ``root`` (an OS path); blocking, run off the loop."""
     flt = options.filter if isinstance(options.filter, PathFilter) else None
-    entries, problems, leftovers, pending = _walk([("", root, frozenset())], options.symlinks,
-                                                  flt, _INLINE_LIMIT)
+    entries, problems, leftovers, hidden, pending = _walk([("", root, frozenset())],
+                                                          options.symlinks, flt, _INLINE_LIMIT)
     progress(len(entries), "")
     pool = _get_pool() if pending else None
     if pending and pool is None:
@@ -156,6 +169,7 @@ def scan_local_tree(root: str, options: ScanOptions, progress: ProgressFn,
         entries += more[0]
         problems += more[1]
         leftovers += more[2]
+        hidden |= more[3]
     if pending:
         workers = os.cpu_count() or 2
         n_tasks = min(len(pending), workers * _TASKS_PER_WORKER)
@@ -167,20 +181,23 @@ def scan_local_tree(root: str, options: ScanOptions, progress: ProgressFn,
                     if cancel.cancelled:
                         cancel.raise_if_cancelled()
                     try:
-                        e, p, lo = fut.result(timeout=0.1)
+                        e, p, lo, hid = fut.result(timeout=0.1)
                         break
                     except FutureTimeout:
                         continue
                 entries += e
                 problems += p
                 leftovers += lo
+                hidden |= hid
                 progress(len(entries), e[-1][0].rsplit("/", 1)[0] if e else "")
         finally:
             for fut in futures:
                 fut.cancel()
     make = tuple.__new__
     typed = [make(Entry, t) for t in entries]
-    return ScanResult(entries=prune_dirs(typed, flt), problems=problems, leftovers=leftovers)
+    hidden.discard("")
+    return ScanResult(entries=prune_dirs(typed, flt), problems=problems, leftovers=leftovers,
+                      hidden_dirs=hidden)
 
 
 def warm_up_pool() -> None:

@@ -213,9 +213,8 @@ async def _run_job(job, args, command: str, cancel, progress) -> tuple[int, dict
             return EXIT_ERROR, doc, runs
         write_sync_log(paths.logs, job.name or (job.path or ""), runs, result)
         doc = {"pairs": [_pair_json(r) for r in runs], "summary": result.summary.to_json(),
-               "errors": errors + [{"path": p.path, "message": p.message}
-                                   for p in result.problems
-                                   if not p.message.startswith("conflict left alone")]}
+               "errors": [{"path": p.path, "message": p.message} for p in result.problems
+                          if not p.message.startswith("conflict left alone")]}
         return result.exit_code, doc, runs
     except JobCannotRun as exc:
         return EXIT_ERROR, _empty_json([{"path": None, "message": m} for m in exc.problems]), []

@@ -170,8 +170,9 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
             problems.append(Problem(names[0], msg, warning=True))
         for path, message in scan.problems:
             excluded.add(key(path))
+            # A broken or looping link is the person's layout, not a failure.
             problems.append(Problem(path, f"{side_name}: {message}; nothing there or below "
-                                          "it is changed"))
+                                          "it is changed", warning=message.startswith("link")))
     if not ignore_case:
         _report_case_twins(left, "left", problems)
         _report_case_twins(right, "right", problems)
@@ -232,7 +233,7 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
         problems.append(Problem(None, f"every differing file differs by exactly {shift} hour(s): "
                                       "this looks like a daylight-saving or time-zone shift. "
                                       f'Set "ignore_time_shift_hours": [{shift}] to treat them '
-                                      "as equal.", warning=True))
+                                      "as equal.", warning=True, info=True))
     return PairComparison(index, left, right, items, problems, excluded, equal, shift, compared,
                           key)
 
@@ -247,7 +248,7 @@ def _report_case_twins(idx: SideIndex, side_name: str, problems: list[Problem]) 
         if other is not None:
             problems.append(Problem(e.name, f'{side_name} side holds "{other}" and "{e.name}", '
                                             "names that differ only by case (a Windows folder "
-                                            "cannot hold both)", warning=True))
+                                            "cannot hold both)", warning=True, info=True))
         else:
             seen[folded] = e.name
 

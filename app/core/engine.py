@@ -63,9 +63,10 @@ class SyncResult:
     def exit_code(self) -> int:
         if self.cancelled:
             return 3
-        if self.summary.failed or any(not p.warning for p in self.problems):
+        counted = [p for p in self.problems if not p.info]
+        if self.summary.failed or any(not p.warning for p in counted):
             return 2
-        if self.summary.skipped or self.summary.conflicts or self.problems:
+        if self.summary.skipped or self.summary.conflicts or counted:
             return 1
         return 0
 
@@ -242,7 +243,9 @@ class SyncSession:
             raise SafetyRefusal(self.refusals)
         stamp = time.strftime("%Y-%m-%d %H%M%S")
         summary = Summary()
-        problems: list[Problem] = []
+        # What the comparison could not handle (unreadable folders, names one
+        # side cannot hold) is part of the result: such a sync is not complete.
+        problems: list[Problem] = [p for run in self.runs for p in run.plan.problems]
         cancelled = False
         stop = self.job.errors == "stop"
         total_items = sum(len(r.plan.actionable) for r in self.runs)

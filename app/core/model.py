@@ -125,6 +125,8 @@ class Problem:
     path: str | None
     message: str
     warning: bool = False
+    #: A notice only (nothing was left undone): never changes the exit code.
+    info: bool = False
 
 
 @dataclass(slots=True)

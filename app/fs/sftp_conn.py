@@ -84,20 +84,22 @@ def _load_key(key_file: str, target: str, credentials: CredentialStore):
         raise Unavailable(f"the key file {key_file} does not exist")
     try:
         return asyncssh.load_keypairs(path)[0]
-    except asyncssh.KeyEncryptionError:
-        pass  # protected by a passphrase: look it up below
-    except (asyncssh.KeyImportError, OSError, ValueError) as exc:
-        raise Unavailable(f"the key file {key_file} cannot be read: {exc}") from None
+    except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError, ValueError) as exc:
+        # asyncssh says "Passphrase must be specified..." for an encrypted key.
+        if "passphrase" not in str(exc).lower():
+            raise Unavailable(f"the key file {key_file} cannot be read: {exc}") from None
     passphrase = credentials.get(target)
     if not passphrase:
         raise Unavailable(f"the key file {key_file} is protected by a passphrase and none is "
                           f"stored; run 'syncpane credentials set {target}'")
     try:
         return asyncssh.load_keypairs(path, passphrase)[0]
-    except asyncssh.KeyEncryptionError:
+    except (asyncssh.KeyEncryptionError, asyncssh.KeyImportError) as exc:
+        if "passphrase" not in str(exc).lower() and "decrypt" not in str(exc).lower():
+            raise Unavailable(f"the key file {key_file} cannot be read: {exc}") from None
         raise Unavailable(f"the stored passphrase does not unlock the key file {key_file}; "
                           f"run 'syncpane credentials set {target}' to replace it") from None
-    except (asyncssh.KeyImportError, OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         raise Unavailable(f"the key file {key_file} cannot be read: {exc}") from None
 
 

@@ -80,7 +80,7 @@ class KnownHosts:
         trusted: list = []
         revoked: list = []
         for table in self._load():
-            keys, _ca, bad, *_ = table.match(host, addr or host, port if port != 22 else None)
+            keys, _ca, bad, *_ = table.match(host, addr, port if port != 22 else None)
             trusted.extend(keys)
             revoked.extend(bad)
         return trusted, revoked

@@ -9,8 +9,8 @@ For every operation:
 - whatever a sync deletes *or overwrites* first goes to the recycle bin or
   the versioning folder, unless the person chose permanent deletion.
 
-Order: moves, then deletions (files, then emptied folders deepest first),
-then new folders, then copies (``parallel`` at a time).
+Order: file deletions, new folders (top down), moves, emptied folders
+(deepest first), then copies (``parallel`` at a time).
 """
 
 from __future__ import annotations
@@ -362,10 +362,12 @@ class PairExecutor:
                                                           Action.CREATE_DIR_RIGHT)),
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
-        for item in moves:
-            await self._run_item(item)
         await self._parallel(file_deletes)
-        for item in dir_deletes + mkdirs:
+        for item in mkdirs:  # before moves: a move may land in a new folder
+            await self._run_item(item)
+        for item in moves:  # before folder deletions: a move may empty a folder
+            await self._run_item(item)
+        for item in dir_deletes:
             await self._run_item(item)
         await self._parallel(copies)
         self.cancel.raise_if_cancelled()

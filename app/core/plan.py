@@ -178,6 +178,7 @@ def plan_pair(cmp: PairComparison, settings: SyncSettings, *,
         if id(item) in removed:
             continue
         listed.append(merged.get(id(item), item))
+    _hold_items_under_conflicts(listed, key)
     _keep_folders_that_stay(listed, key, {Side.LEFT: cmp.left.hidden,
                                           Side.RIGHT: cmp.right.hidden})
 
@@ -217,6 +218,26 @@ def _ancestors(k: str):
     while i > 0:
         yield k[:i]
         i = k.rfind("/", 0, i)
+
+
+def _hold_items_under_conflicts(items: list[PlanItem], key) -> None:
+    """An item cannot go into a folder that the target holds as a file and
+    that stays a file (e.g. an update leaves a file-versus-folder conflict):
+    it becomes part of that conflict instead of failing half-way."""
+    by_key = {key(i.path): i for i in items}
+    for item in items:
+        side = item.action.target_side
+        if side is None or item.action is DELETE_ON[side]:
+            continue
+        for anc in _ancestors(key(item.path)):
+            a = by_key.get(anc)
+            if a is None:
+                continue
+            e = a.entry(side)
+            if e is not None and e.kind is not Kind.DIR and a.action is not CREATE_DIR_ON[side]:
+                item.action = Action.CONFLICT
+                item.note = f"inside {a.path}, which is a file on the {side.value} side"
+                break
 
 
 def _keep_folders_that_stay(items: list[PlanItem], key, hidden: dict[Side, set[str]]) -> None:

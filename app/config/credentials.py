@@ -111,6 +111,11 @@ class KeyringCredentials:
             raise CredentialError(f"the keyring could not delete the secret: {exc}") from exc
 
 
+def keyring_store() -> KeyringCredentials:
+    """The store the app uses: the OS keyring, service ``syncpane``."""
+    return KeyringCredentials()
+
+
 def _is_plaintext(backend) -> bool:
     # keyrings.alt's file backends write secrets to disk unencrypted (or with a
     # weak scheme); refuse them even if someone installed that package.

@@ -33,6 +33,16 @@ LINK_ERRORS = (asyncssh.ConnectionLost, asyncssh.DisconnectError, ConnectionErro
                asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection)
 
 
+class UnknownHostKey(Unavailable):
+    """The server's key is on record nowhere; ``key`` can be accepted on request."""
+
+    def __init__(self, message: str, key: asyncssh.SSHKey, verdict: HostKeyVerdict) -> None:
+        super().__init__(message)
+        self.key = key
+        self.fingerprint = verdict.fingerprint
+        self.algorithm = verdict.algorithm
+
+
 class _Client(asyncssh.SSHClient):
     """Decides about the server's host key and remembers the verdict."""
 
@@ -41,12 +51,14 @@ class _Client(asyncssh.SSHClient):
         self._known_hosts = known_hosts
         self._accept_new = accept_new
         self.verdict: HostKeyVerdict | None = None
+        self.key: asyncssh.SSHKey | None = None
 
     def validate_host_public_key(self, host: str, addr: str, port: int,
                                  key: asyncssh.SSHKey) -> bool:
         loc = self._location
         verdict = self._known_hosts.check(loc.host, loc.port, key, addr)
         self.verdict = verdict
+        self.key = key
         if verdict.status is HostKeyStatus.TRUSTED:
             return True
         if verdict.status is HostKeyStatus.UNKNOWN and self._accept_new:
@@ -124,7 +136,10 @@ async def connect(location: SftpLocation, options: ConnectionOptions,
             keepalive_interval=max(1.0, timeout / 2), keepalive_count_max=2,
             window=WINDOW, **kwargs)
     except asyncssh.HostKeyNotVerifiable as exc:
-        if client.verdict is not None:
+        if client.verdict is not None and client.key is not None:
+            if client.verdict.status is HostKeyStatus.UNKNOWN:
+                raise UnknownHostKey(client.verdict.message(target), client.key,
+                                     client.verdict) from None
             raise Unavailable(client.verdict.message(target)) from None
         raise Unavailable(f"the host key of {target} could not be verified: {exc.reason}") from None
     except asyncssh.PermissionDenied:

@@ -146,6 +146,9 @@ def convert_item(item: str) -> tuple[list[str], str | None]:
         kind, phrase = "file", phrase[:-1]
     elif phrase.endswith("/") or phrase.endswith("/*"):
         kind, phrase = "folder", phrase.rsplit("/", 1)[0]
+    if phrase.startswith("/") or "//" in phrase:
+        # Relative paths never start with or contain an empty name: nothing can match.
+        return [], f'"{item}" can match nothing (an empty folder name); left out'
     try:
         patterns = _mask_to_gitignore(phrase)
     except ValueError as exc:

@@ -301,6 +301,13 @@ class SftpFS:
     async def remove_tree(self, rel: str) -> None:
         """Delete a folder and everything in it (links are removed, never followed)."""
         path = self.abs(rel)
+        top = await self._attrs(rel, follow=False)
+        if top is None:
+            raise NotFound(f"cannot delete folder {rel}: it does not exist", rel)
+        if not stat_mod.S_ISDIR(top.permissions or 0):
+            # A link to a folder is removed as a link: never empty its target.
+            await self.remove_file(rel)
+            return
         names = await self._call("cannot list", rel, lambda s, _a: s.readdir(path))
         sem = asyncio.Semaphore(self.parallel)
 

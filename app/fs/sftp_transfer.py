@@ -93,10 +93,13 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
     except ConnectionLost:
         raise
     except (FsError, Cancelled) as exc:
+        better = None
+        if isinstance(exc, FsError) and not isinstance(exc, NoSpace) and created:
+            better = await _maybe_no_space(fs, rel, exc)  # before our partial frees space
         if created:
             await _remove_quietly(fs, rel)
-        if isinstance(exc, FsError) and not isinstance(exc, NoSpace) and created:
-            raise await _maybe_no_space(fs, rel, exc) from None
+        if better is not None and better is not exc:
+            raise better from None
         raise
     finally:
         os.close(fd)
@@ -134,11 +137,11 @@ async def _maybe_no_space(fs: SftpFS, rel: str, exc: FsError) -> FsError:
     """OpenSSH reports a full disk as a bare 'Failure' (SFTP v3): ask statvfs."""
     parent = fs.abs(rel.rpartition("/")[0])
     try:
-        vfs = await asyncio.wait_for(fs._call("", rel, lambda s, _a: s.statvfs(parent)),
-                                     fs.timeout)
-    except (FsError, asyncio.TimeoutError, asyncssh.Error):
+        vfs = await fs._call("cannot check free space for", rel,
+                             lambda s, _a: s.statvfs(parent))
+    except FsError:
         return exc
-    if vfs.f_bavail * (vfs.f_frsize or vfs.f_bsize) < 1024 * 1024:
+    if vfs.bavail * (vfs.frsize or vfs.bsize) < 1024 * 1024:
         return NoSpace(f"cannot upload {rel}: no space left on the server", rel)
     return exc
 

@@ -282,3 +282,41 @@ def test_pool_shares_one_connection_per_server(sftp_env):
         await conn.wait_closed()
         return same, still_open, conn.is_closed()
     assert run_async(body) == (True, True, True)
+
+
+def test_remove_tree_on_a_link_removes_only_the_link(sftp_env):
+    root = sftp_env.root
+    (root / "real").mkdir()
+    (root / "real" / "precious").write_text("keep")
+    (root / "ln").symlink_to("real")
+
+    async def body(fs):
+        await fs.remove_tree("ln")
+        with pytest.raises(NotFound):
+            await fs.remove_tree("ln")
+    run_fs(sftp_env, body)
+    assert not os.path.lexists(root / "ln")
+    assert (root / "real" / "precious").read_text() == "keep"
+
+
+def test_disk_full_on_server_is_no_space_and_leaves_nothing(sftp_env, tmp_path):
+    import subprocess
+
+    from app.fs.base import NoSpace
+    small = sftp_env.root / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root in a privileged container)")
+    try:
+        src = tmp_path / "big"
+        src.write_bytes(os.urandom(3 * 1024 * 1024))
+
+        async def body(fs):
+            with pytest.raises(NoSpace, match="no space left"):
+                await fs.write_from_local(str(src), "small/.syncpane-x.tmp", lambda n: None,
+                                          CancelToken())
+        run_fs(sftp_env, body)
+        assert os.listdir(small) == []  # the partial upload was removed
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

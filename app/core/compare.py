@@ -47,18 +47,20 @@ class SideIndex:
 
 
 def index_side(scan: ScanResult, key) -> SideIndex:
-    by_key: dict[str, Entry] = {}
+    entries = scan.entries
+    by_key = {key(e[0]): e for e in entries}
     collisions: dict[str, list[str]] = {}
-    files = 0
-    for e in scan.entries:
-        k = key(e.name)
-        if e.kind is not Kind.DIR:
-            files += 1
-        prev = by_key.get(k)
-        if prev is not None:
-            collisions.setdefault(k, [prev.name]).append(e.name)
-            continue
-        by_key[k] = e
+    if len(by_key) != len(entries):  # two names with one key (rare): find them
+        by_key = {}
+        for e in entries:
+            k = key(e.name)
+            prev = by_key.get(k)
+            if prev is not None:
+                collisions.setdefault(k, [prev.name]).append(e.name)
+                continue
+            by_key[k] = e
+    dir_k = Kind.DIR
+    files = sum(1 for e in entries if e[1] is not dir_k)
     return SideIndex(by_key, collisions, [p for p, _ in scan.problems], scan.leftovers, files,
                      {key(d) for d in scan.hidden_dirs})
 
@@ -184,18 +186,24 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
     equal = 0
     lmap, rmap = left.by_key, right.by_key
     check_excluded = bool(excluded)
-    for k in sorted(lmap.keys() | rmap.keys()):
+    quick_time_size = settings.method is Method.TIME_SIZE
+    tol_ns = int(settings.time_tolerance_seconds * 1e9)
+    file_k = Kind.FILE
+    for k, le in lmap.items():
+        re_ = rmap.get(k)
         if check_excluded and _under(k, excluded):
-            continue
-        le, re_ = lmap.get(k), rmap.get(k)
-        if le is None:
-            items.append(PlanItem(re_.name, re_.kind, Category.RIGHT_ONLY, Action.NONE, None, re_))
             continue
         if re_ is None:
             items.append(PlanItem(le.name, le.kind, Category.LEFT_ONLY, Action.NONE, le, None))
             continue
-        if le.kind is Kind.FILE and re_.kind is Kind.FILE:
+        if le[1] is file_k and re_[1] is file_k:
             compared += 1
+            # the common case, decided without a call: same size, same time
+            if quick_time_size and le[2] == re_[2] and abs(le[3] - re_[3]) <= tol_ns:
+                equal += 1
+                if keep_equal:
+                    items.append(PlanItem(le.name, le.kind, Category.EQUAL, Action.NONE, le, re_))
+                continue
         cat = categorize(le, re_, settings)
         if cat is None:
             item = PlanItem(le.name, le.kind, Category.EQUAL, Action.NONE, le, re_)
@@ -207,9 +215,14 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
             if keep_equal:
                 items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
             continue
-        if le.kind is Kind.FILE and re_.kind is Kind.FILE:
+        if le[1] is file_k and re_[1] is file_k:
             differing_pairs.append((le, re_))
         items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
+    for k, re_ in rmap.items():
+        if k in lmap or (check_excluded and _under(k, excluded)):
+            continue
+        items.append(PlanItem(re_.name, re_.kind, Category.RIGHT_ONLY, Action.NONE, None, re_))
+    items.sort(key=lambda i: key(i.path))
 
     if content_pending:
         same = await contents_equal(left_fs, right_fs, content_pending, cancel, hash_parallel)

@@ -16,7 +16,7 @@ import stat as stat_mod
 import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from app.core.events import CancelToken
@@ -98,7 +98,7 @@ def _walk(root_rel: list[_Dir], symlinks: str, flt: PathFilter | None,
                             key = (st.st_dev, st.st_ino)
                             if key in ancestors:
                                 problems.append((r, "link leads back into a folder above it "
-                                                    "(a link loop); not followed"))
+                                                    + "(a link loop); not followed"))
                                 hidden.add(rel)
                                 continue
                             if excludes_dir is not None and excludes_dir(r):
@@ -162,42 +162,65 @@ def scan_local_tree(root: str, options: ScanOptions, progress: ProgressFn,
     entries, problems, leftovers, hidden, pending = _walk([("", root, frozenset())],
                                                           options.symlinks, flt, _INLINE_LIMIT)
     progress(len(entries), "")
-    pool = _get_pool() if pending else None
-    if pending and pool is None:
-        more = _walk(pending, options.symlinks, flt, None)
-        pending = []
-        entries += more[0]
-        problems += more[1]
-        leftovers += more[2]
-        hidden |= more[3]
+    parts: list[tuple] = []
     if pending:
-        workers = os.cpu_count() or 2
-        n_tasks = min(len(pending), workers * _TASKS_PER_WORKER)
-        chunks = [pending[i::n_tasks] for i in range(n_tasks)]
-        futures: list[Future] = [pool.submit(_walk_all, c, options.symlinks, flt) for c in chunks]
-        try:
-            for fut in futures:
-                while True:
-                    if cancel.cancelled:
-                        cancel.raise_if_cancelled()
-                    try:
-                        e, p, lo, hid = fut.result(timeout=0.1)
-                        break
-                    except FutureTimeout:
-                        continue
-                entries += e
-                problems += p
-                leftovers += lo
-                hidden |= hid
-                progress(len(entries), e[-1][0].rsplit("/", 1)[0] if e else "")
-        finally:
-            for fut in futures:
-                fut.cancel()
+        pool = _get_pool()
+        if pool is not None:
+            try:
+                parts = _walk_in_pool(pool, pending, options.symlinks, flt, cancel, progress,
+                                      len(entries))
+            except BrokenExecutor:
+                # Worker processes could not start here (an embedding host, a
+                # frozen build without freeze_support...): walk in this process.
+                _mark_pool_broken()
+                pool = None
+        if pool is None:
+            parts = [_walk_all(pending, options.symlinks, flt)]
+    for e, p, lo, hid in parts:
+        entries += e
+        problems += p
+        leftovers += lo
+        hidden |= hid
     make = tuple.__new__
     typed = [make(Entry, t) for t in entries]
     hidden.discard("")
     return ScanResult(entries=prune_dirs(typed, flt), problems=problems, leftovers=leftovers,
                       hidden_dirs=hidden)
+
+
+def _walk_in_pool(pool: ProcessPoolExecutor, pending: list[_Dir], symlinks: str,
+                  flt: PathFilter | None, cancel: CancelToken, progress: ProgressFn,
+                  seen: int) -> list[tuple]:
+    workers = os.cpu_count() or 2
+    n_tasks = min(len(pending), workers * _TASKS_PER_WORKER)
+    chunks = [pending[i::n_tasks] for i in range(n_tasks)]
+    futures: list[Future] = [pool.submit(_walk_all, c, symlinks, flt) for c in chunks]
+    parts = []
+    try:
+        for fut in futures:
+            while True:
+                cancel.raise_if_cancelled()
+                try:
+                    part = fut.result(timeout=0.1)
+                    break
+                except FutureTimeout:
+                    continue
+            parts.append(part)
+            seen += len(part[0])
+            progress(seen, part[0][-1][0].rsplit("/", 1)[0] if part[0] else "")
+    finally:
+        for fut in futures:
+            fut.cancel()
+    return parts
+
+
+def _mark_pool_broken() -> None:
+    global _pool, _pool_failed
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+        _pool_failed = True
 
 
 def warm_up_pool() -> None:

@@ -14,7 +14,8 @@ import asyncio
 import posixpath
 import stat as stat_mod
 import uuid
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncssh
 
@@ -23,13 +24,24 @@ from app.config.known_hosts import KnownHosts
 from app.core.events import CancelToken
 from app.core.model import Entry, Kind
 from app.fs import base
-from app.fs.base import (AccessDenied, AlreadyExists, BytesFn, ConnectionLost, FsError,
-                         NoSpace, NotFound, ProgressFn, RootState, ScanOptions, ScanResult,
-                         Unavailable)
+from app.fs.base import (
+    AccessDenied,
+    AlreadyExists,
+    BytesFn,
+    ConnectionLost,
+    FsError,
+    NoSpace,
+    NotFound,
+    ProgressFn,
+    RootState,
+    ScanOptions,
+    ScanResult,
+    Unavailable,
+)
 from app.fs.sftp_conn import LINK_ERRORS, PoolEntry, SftpPool
 from app.fs.sftp_url import ConnectionOptions, SftpLocation, parse_sftp_url
 
-__all__ = ["SftpFS", "SftpPool", "SftpLocation", "ConnectionOptions", "parse_sftp_url"]
+__all__ = ["ConnectionOptions", "SftpFS", "SftpLocation", "SftpPool", "parse_sftp_url"]
 
 T = TypeVar("T")
 RETRIES = 2  # attempts after the first, each on a new connection
@@ -368,7 +380,7 @@ class SftpFS:
             try:
                 # Plain SFTP rename never replaces: an older version stays intact.
                 await self._call("cannot move to versions", rel,
-                                 lambda s, _a: s.rename(self.abs(rel), self.abs(dst)))
+                                 lambda s, _a, dst=dst: s.rename(self.abs(rel), self.abs(dst)))
                 return
             except FsError:
                 if await self.stat(dst) is None:

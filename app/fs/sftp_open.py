@@ -4,7 +4,8 @@ into an open :class:`SftpFS` (used by :class:`app.fs.factory.LocationOpener`).""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Awaitable, Callable, Union
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.config.credentials import CredentialStore, KeyringCredentials
 from app.config.known_hosts import KnownHosts
@@ -13,7 +14,7 @@ from app.fs.sftp_conn import SftpPool, UnknownHostKey
 from app.fs.sftp_url import ConnectionOptions, SftpLocation
 
 # (``USER@HOST:PORT``, "SHA256:..." fingerprint, key algorithm) -> accept?
-HostKeyPrompt = Callable[[str, str, str], Union[bool, Awaitable[bool]]]
+HostKeyPrompt = Callable[[str, str, str], bool | Awaitable[bool]]
 
 
 def new_pool() -> SftpPool:

@@ -28,6 +28,7 @@ MARK = b"SYNCPANE-EXEC\0"
 # type, size, mtime (seconds with fraction), permission bits, path below the
 # start point, link target (empty unless a link): six NUL-terminated fields.
 FIND_FORMAT = r"%y\0%s\0%T@\0%m\0%P\0%l\0"
+LOOP_MESSAGE = "link leads back into a folder above it (a link loop); not followed"
 HASH_STALL_FACTOR = 30  # sha256sum prints nothing until a (maybe huge) file is done
 
 
@@ -143,10 +144,9 @@ def find_problems(stderr: bytes, root: str) -> list[tuple[str, str]] | None:
             return None
         m = _QUOTED.search(line)
         path = m.group(1) if m else ""
-        rel = path[len(prefix):] if path.startswith(prefix) else path
+        rel = path.removeprefix(prefix)
         if "loop" in line:
-            problems.append((rel, "link leads back into a folder above it (a link loop); "
-                                  "not followed"))
+            problems.append((rel, LOOP_MESSAGE))
         elif "Permission denied" in line:
             problems.append((rel, "cannot read folder: permission denied"))
         elif "No such file" in line:
@@ -174,7 +174,7 @@ async def remote_find(fs: SftpFS, symlinks: str):
     return parsed, problems
 
 
-_HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.S)
+_HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.DOTALL)
 
 
 async def remote_sha256(fs: SftpFS, rels: list[str]) -> dict[str, str]:

@@ -18,16 +18,23 @@ import asyncssh
 
 from app.core.events import Cancelled, CancelToken
 from app.core.model import Entry, Kind
-from app.fs.base import (RESERVED_PREFIX, TEMP_SUFFIX, FsError, NotFound, ProgressFn,
-                         ScanOptions, ScanResult)
-from app.fs.sftp_remote import remote_find
+from app.fs.base import (
+    RESERVED_PREFIX,
+    TEMP_SUFFIX,
+    FsError,
+    NotFound,
+    ProgressFn,
+    ScanOptions,
+    ScanResult,
+)
+from app.fs.sftp_remote import LOOP_MESSAGE, remote_find
 
 if TYPE_CHECKING:
     from app.fs.sftp import SftpFS
 
 NS = 1_000_000_000
 BROKEN = "link points nowhere (broken link); left out"
-LOOP = "link leads back into a folder above it (a link loop); not followed"
+LOOP = LOOP_MESSAGE  # one wording for both routes
 
 
 def _prune(entries: list[Entry], flt) -> list[Entry]:

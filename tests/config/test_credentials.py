@@ -10,8 +10,14 @@ import keyring.backend
 import pytest
 from keyring.backends import fail
 
-from app.config.credentials import (SERVICE, InMemoryCredentials, KeyringCredentials,
-                                    NoKeyringAvailable, credentials_command, valid_target)
+from app.config.credentials import (
+    SERVICE,
+    InMemoryCredentials,
+    KeyringCredentials,
+    NoKeyringAvailable,
+    credentials_command,
+    valid_target,
+)
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -88,7 +88,7 @@ def test_mirror_to_server_then_update_with_versions(sftp_env, local, tmp_path):
     kept = sorted(p.name for p in versions.iterdir())
     assert len(kept) == 2, kept  # the overwritten a.txt and the deleted ünï.txt
     assert any(n.startswith("a ") and n.endswith(".txt") for n in kept)
-    old = [p for p in versions.iterdir() if p.name.startswith("a ")][0]
+    old = next(p for p in versions.iterdir() if p.name.startswith("a "))
     assert old.read_bytes() == b"alpha"
     assert [n for n in os.listdir(sftp_env.root) if n.endswith(".tmp")] == []
 

@@ -167,9 +167,11 @@ async def remote_find(fs: SftpFS, symlinks: str):
     if parsed is not None and result is not None:
         # The exit status is the last command's; find's complaints are on stderr.
         problems = find_problems(result.stderr, fs.root)
-    if parsed is None or problems is None:
-        entry.can_find = False
+    if result is None:
+        entry.can_find = False  # this account cannot run our commands: stop trying
         return None
+    if parsed is None or problems is None:
+        return None  # odd output for this root (or no GNU find): SFTP this time
     entry.can_find = True
     return parsed, problems
 

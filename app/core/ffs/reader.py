@@ -258,7 +258,8 @@ class _Builder:
 
         nonempty("Notes", main, "the job's notes")
         nonempty("PostSyncCommand", main, "the command run after synchronization")
-        nonempty("OnCompletion", main, "the command run after synchronization")
+        if text_of(main.find("OnCompletion")).lower() != "close progress dialog":  # = none
+            nonempty("OnCompletion", main, "the command run after synchronization")
         nonempty("LogFolder", main, "the log folder")
         nonempty("EmailNotification", main, "the e-mail notification")
         batch = root.find("BatchConfig" if self.old else "Batch")

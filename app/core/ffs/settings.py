@@ -46,7 +46,8 @@ def warn_unknown(el: ET.Element, known: set[str], where: str, warn: Warn) -> Non
     """Report child elements this importer does not know: nothing is dropped silently."""
     for child in el:
         if child.tag not in known:
-            warn(f"{where}/{child.tag}", "not a setting Syncpane knows; ignored")
+            warn(f"{where}/{child.tag}" if where else child.tag,
+                 "not a setting Syncpane knows; ignored")
 
 
 # ---------------------------------------------------------------- compare

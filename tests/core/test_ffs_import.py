@@ -184,7 +184,8 @@ def test_old_layout_pair_overrides_and_legacy_sftp_syntax():
 def test_named_variants(variant, expected):
     imp = import_ffs(ffs(f"<Synchronize><Variant>{variant}</Variant></Synchronize>", fmt="17"),
                      "v.ffs_gui")
-    assert imp.job["sync"] == expected
+    # Without <DetectMovedFiles>, FreeFileSync does not detect moves.
+    assert imp.job["sync"] == {**expected, "detect_moves": False}
 
 
 @pytest.mark.parametrize("attrs,expected", [

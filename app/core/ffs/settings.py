@@ -247,6 +247,8 @@ def read_sync(el: ET.Element, where: str, warn: Warn, fmt: int, method: str | No
         out["detect_moves"] = False  # without its database FreeFileSync cannot see moves
     elif el.find("Changes") is not None:
         out["detect_moves"] = True
+    elif variant:
+        out["detect_moves"] = False  # FreeFileSync's default when the element is absent
 
     policy = text_of(el.find("DeletionPolicy"))
     if policy:

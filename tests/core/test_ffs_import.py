@@ -483,3 +483,20 @@ def test_save_keeps_non_ascii_readable(tmp_path):
     out = tmp_path / "j.syncjob"
     save_as_syncjob(import_ffs(ffs(pairs=pairs), "u.ffs_gui"), out)
     assert "/données" in out.read_text(encoding="utf-8")
+
+
+def test_a_pairs_own_settings_replace_the_jobs_as_a_whole():
+    body = ("<Compare><Variant>Content</Variant><IgnoreTimeShift>1</IgnoreTimeShift></Compare>"
+            "<Synchronize><Variant>Mirror</Variant><DeletionPolicy>Permanent</DeletionPolicy>"
+            "</Synchronize>")
+    pairs = ("<Pair><Left>/a</Left><Right>/b</Right><Compare><Variant>Size</Variant></Compare>"
+             "<Synchronize><DetectMovedFiles>true</DetectMovedFiles></Synchronize></Pair>")
+    imp = import_ffs(ffs(body, pairs=pairs, fmt="17"), "p.ffs_gui")
+    pair = imp.job["pairs"][0]
+    # FreeFileSync's defaults fill what the pair leaves out; the job's values do not leak in.
+    assert pair["compare"] == {"method": "size", "symlinks": "skip", "ignore_time_shift_hours": []}
+    assert pair["sync"] == {"detect_moves": True, "variant": "two_way", "deletion": "recycle"}
+    assert warned(imp, "pair 1/Synchronize", "two-way")
+    job = job_from_dict(imp.job, "/tmp")
+    assert job.pairs[0].compare.ignore_time_shift_hours == ()
+    assert job.pairs[0].sync.deletion.value == "recycle"

@@ -214,11 +214,20 @@ class _Builder:
             pair_compare = {}
             if pair_el.find(p_cmp) is not None:
                 pair_compare = read_compare(pair_el.find(p_cmp), f"{where}/{p_cmp}", self.warn)
+                # A pair's settings replace the job's as a whole: absent keys are defaults.
+                pair_compare = {"method": "time_size", "symlinks": "skip",
+                                "ignore_time_shift_hours": [], **pair_compare}
                 pair["compare"] = pair_compare
             if pair_el.find(p_sync) is not None:
                 method = pair_compare.get("method", compare.get("method"))
-                pair["sync"] = read_sync(pair_el.find(p_sync), f"{where}/{p_sync}", self.warn,
-                                         self.fmt, method, self.locate)
+                pair_sync = read_sync(pair_el.find(p_sync), f"{where}/{p_sync}", self.warn,
+                                      self.fmt, method, self.locate)
+                if "variant" not in pair_sync:
+                    self.warn(f"{where}/{p_sync}", "no synchronization directions found; "
+                              "FreeFileSync's default, two-way, is used")
+                    pair_sync["variant"] = "two_way"
+                pair_sync.setdefault("deletion", "recycle")
+                pair["sync"] = pair_sync
             if pair_el.find(p_flt) is not None:
                 local = self.read_filter(pair_el.find(p_flt), f"{where}/{p_flt}")
                 combined = self.pair_filter(glob_filter, local, f"{where}/{p_flt}")

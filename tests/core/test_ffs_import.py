@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.ffs_import import (FfsImportError, import_ffs, import_ffs_file,
-                                 save_as_syncjob)
+from app.core.ffs_import import FfsImportError, import_ffs, import_ffs_file, save_as_syncjob
 from app.core.job import job_from_dict, load_job
 
 DATA = Path(__file__).parents[1] / "data" / "ffs"

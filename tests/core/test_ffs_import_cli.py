@@ -46,7 +46,7 @@ def test_warnings_go_to_stderr_and_exit_1():
 
 
 def test_json_output_has_job_warnings_and_skipped_pairs():
-    code, out, err = run(str(DATA / "old-custom.ffs_gui"), None, True)
+    code, out, _err = run(str(DATA / "old-custom.ffs_gui"), None, True)
     assert code == 1
     doc = json.loads(out)
     assert set(doc) == {"job", "warnings", "skipped_pairs"}
@@ -81,7 +81,7 @@ def test_bad_input_exits_2_with_the_problem_named(tmp_path):
 def test_bad_input_with_json_still_prints_one_object(tmp_path):
     src = tmp_path / "global.ffs_gui"
     src.write_text('<FreeFileSync XmlType="GLOBAL" XmlFormat="27"/>')
-    code, out, err = run(str(src), None, True)
+    code, out, _err = run(str(src), None, True)
     assert code == 2
     doc = json.loads(out)
     assert doc["job"] is None and 'unsupported XmlType "GLOBAL"' in doc["error"]

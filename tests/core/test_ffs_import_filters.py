@@ -119,7 +119,7 @@ def _ffs_matches(item: str, rel: str, is_dir: bool) -> bool:
     masks: list[tuple[str, str]] = []
 
     def tail(ph: str) -> None:
-        if ph.endswith("/") or ph.endswith("/*"):
+        if ph.endswith(("/", "/*")):
             masks.append((ph.rsplit("/", 1)[0], "folder"))
         else:
             masks.append((ph, "both"))
@@ -137,7 +137,7 @@ def _ffs_matches(item: str, rel: str, is_dir: bool) -> bool:
         if not mask or not p:
             return False
         rx = "".join(".*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in mask)
-        return re.match(f"^{rx}(?:/.*)?$", p, re.S) is not None
+        return re.match(f"^{rx}(?:/.*)?$", p, re.DOTALL) is not None
 
     for mask, kind in masks:
         if hit(mask, path) and (is_dir or kind == "both"):

@@ -144,7 +144,7 @@ def convert_item(item: str) -> tuple[list[str], str | None]:
     kind = "both"
     if phrase.endswith(":"):
         kind, phrase = "file", phrase[:-1]
-    elif phrase.endswith("/") or phrase.endswith("/*"):
+    elif phrase.endswith(("/", "/*")):
         kind, phrase = "folder", phrase.rsplit("/", 1)[0]
     if phrase.startswith("/") or "//" in phrase:
         # Relative paths never start with or contain an empty name: nothing can match.

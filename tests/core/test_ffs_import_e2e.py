@@ -115,3 +115,45 @@ def test_imported_mirror_job_synchronizes_like_freefilesync(tmp_path, how):
     # The second run finds nothing to do: the folders are in sync.
     again = json.loads(_run_sync(job_path).stdout)
     assert again["pairs"][0]["items"] == []
+
+
+UPDATE_JOB = """<?xml version="1.0" encoding="utf-8"?>
+<FreeFileSync XmlType="GUI" XmlFormat="23">
+    <Compare><Variant>TimeAndSize</Variant><Symlinks>Exclude</Symlinks><IgnoreTimeShift/></Compare>
+    <Synchronize>
+        <Differences LeftOnly="right" LeftNewer="right" RightNewer="none" RightOnly="none"/>
+        <DeletionPolicy>Permanent</DeletionPolicy>
+        <VersioningFolder Style="Replace"/>
+    </Synchronize>
+    <Filter>
+        <Include><Item>\\Docs\\|*.TXT</Item></Include>
+        <Exclude><Item>*\\drafts\\</Item></Exclude>
+        <SizeMin Unit="None">0</SizeMin>
+        <SizeMax Unit="KB">1</SizeMax>
+        <TimeSpan Type="None">0</TimeSpan>
+    </Filter>
+    <FolderPairs><Pair><Left>{left}</Left><Right>{right}</Right></Pair></FolderPairs>
+</FreeFileSync>
+"""
+
+
+def test_imported_update_job_with_include_list_and_size_limit(tmp_path):
+    left, right = tmp_path / "left", tmp_path / "right"
+    for rel, text in [("docs/a.md", "a"), ("docs/drafts/d.md", "draft"), ("notes.txt", "left"),
+                      ("sub/readme.txt", "readme"), ("image.png", "png"), ("pics/p.png", "p"),
+                      ("big.txt", "x" * 2048)]:
+        _write(left, rel, text, OLD)
+    _write(right, "notes.txt", "right is newer", NEW)
+    _write(right, "extra.md", "only on the right", OLD)
+    ffs = tmp_path / "Update.ffs_gui"
+    ffs.write_text(UPDATE_JOB.format(left=left, right=right), encoding="utf-8")
+    job_path = tmp_path / "Update.syncjob"
+    save_as_syncjob(import_ffs_file(ffs), job_path)
+    proc = _run_sync(job_path)
+    assert proc.returncode == 0, proc.stderr
+    assert _tree(right) == {
+        "docs/": "", "docs/a.md": "a",          # inside the included folder
+        "sub/": "", "sub/readme.txt": "readme",  # *.txt at any depth, its folder created
+        "notes.txt": "right is newer",           # update leaves newer files alone
+        "extra.md": "only on the right",         # and deletes nothing
+    }

@@ -499,3 +499,13 @@ def test_a_pairs_own_settings_replace_the_jobs_as_a_whole():
     job = job_from_dict(imp.job, "/tmp")
     assert job.pairs[0].compare.ignore_time_shift_hours == ()
     assert job.pairs[0].sync.deletion.value == "recycle"
+
+
+def test_filter_items_that_cannot_match_are_reported_where_they_are():
+    imp = import_ffs(ffs("<Filter><Exclude><Item>\\\\|*.bak</Item><Item>*.log:</Item></Exclude>"
+                         "</Filter>"), "f.ffs_gui")
+    assert imp.job["filter"]["exclude"] == ["*.[bB][aA][kK]", "*.[lL][oO][gG]"]
+    assert warned(imp, "Filter/Exclude", "names nothing")
+    assert warned(imp, "Filter/Exclude", "would keep such folders")
+    assert not any("nothing" in w.message and "keep such folders" in w.message
+                   for w in imp.warnings)

@@ -49,7 +49,8 @@ class ConvertedFilter:
     """Patterns for one filter list, and notes on what could not be kept exactly."""
 
     patterns: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # items left out, and why
+    file_only: list[str] = field(default_factory=list)  # files-only items kept approximately
 
 
 def split_items(items: list[str], semicolons: bool) -> list[str]:
@@ -176,6 +177,8 @@ def convert_filter(items: list[str], semicolons: bool = False) -> ConvertedFilte
         for p in patterns:
             if p not in out.patterns:
                 out.patterns.append(p)
-        if note:
+        if note and patterns:
+            out.file_only.append(note)
+        elif note:
             out.notes.append(note)
     return out

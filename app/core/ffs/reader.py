@@ -94,6 +94,8 @@ class _Builder:
         if inc_items is not None:
             conv = convert_filter(inc_items, semicolons)
             for note in conv.notes:
+                self.warn(f"{where}/Include", note)
+            for note in conv.file_only:
                 self.warn(f"{where}/Include", note + "; folders holding no included file "
                           "(such as empty folders) are synchronized too")
             include = conv.patterns
@@ -105,6 +107,8 @@ class _Builder:
         if ex_items is not None:
             conv = convert_filter(ex_items, semicolons)
             for note in conv.notes:
+                self.warn(f"{where}/Exclude", note)
+            for note in conv.file_only:
                 self.warn(f"{where}/Exclude", note + "; FreeFileSync would keep such folders "
                           "(without their files)")
             exclude = conv.patterns

@@ -509,3 +509,17 @@ def test_filter_items_that_cannot_match_are_reported_where_they_are():
     assert warned(imp, "Filter/Exclude", "would keep such folders")
     assert not any("nothing" in w.message and "keep such folders" in w.message
                    for w in imp.warnings)
+
+
+@pytest.mark.parametrize("phrase,location,key", [
+    ("sftp://u@h/home/u/a@b", "sftp://u@h:22/home/u/a@b", "u@h:22"),
+    ("sftp://me@corp@h:2022/x", "sftp://me%40corp@h:2022/x", "me@corp@h:2022"),
+    ("sftp://u@h", "sftp://u@h:22/", "u@h:22"),
+])
+def test_sftp_addresses_with_at_signs_and_no_path(phrase, location, key):
+    imp = import_ffs(ffs(pairs=f"<Pair><Left>/a</Left><Right>{phrase}|agent</Right></Pair>"),
+                     "s.ffs_gui")
+    assert imp.job["pairs"][0]["right"] == location
+    assert list(imp.job["connections"]) == [key]
+    job = job_from_dict(imp.job, "/tmp")
+    assert job.pairs[0].right.user == key.rsplit("@", 1)[0]

@@ -43,6 +43,7 @@ TABLE = [
     ("a*b", ["ab", "axb", "a/b", "ax/yb", "ax/q/yb"], ["xab", "ab.txt", "a/bc", "ax/"], []),
     (r"sub\*", ["sub/", "sub/x"], ["subx/", "a/sub/", "a/sub/y"], []),
     ("x[1].txt", ["x[1].txt"], ["x1.txt"], []),
+    ("\\name :", ["name "], ["name", "a/name "], []),
     ("?.txt", ["a.txt"], ["ab.txt", "x/a.txt", "x/"], []),
     ("build*\\", ["build/", "build-x/", "build-x/f"], ["buildfile", "a/build/"], []),
     (r"\Docs\*.PDF|*.doc", ["docs/a.pdf", "x/y.DOC"], ["a.pdf", "x/"], []),

@@ -122,6 +122,8 @@ def _tidy(pattern: str) -> str:
         pattern = pattern.replace("**/**/", "**/")
     if pattern == "**/*":
         return "**"
+    if pattern.endswith(" "):  # gitignore drops trailing spaces unless escaped
+        pattern = pattern[:-1] + "\\ "
     # "**/x" (or "**/x/") with no other '/' is what gitignore means by a bare "x".
     if pattern.startswith("**/") and "/" not in pattern[3:].rstrip("/"):
         return pattern[3:]

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 _MACRO = re.compile(r"%[A-Za-z_][A-Za-z0-9_()]*%")
 _VOLUME = re.compile(r"^\[[^\]]+\]")
-_SFTP = re.compile(r"^sftp://(?P<auth>.*)@(?P<hostport>\[[^\]]+\](?::\d*)?|[^/@]*)(?P<path>/.*)?$",
+_SFTP = re.compile(r"^sftp://(?P<auth>[^/]*)@(?P<hostport>\[[^\]]+\](?::\d*)?|[^/@]*)(?P<path>/.*)?$",
                    re.IGNORECASE | re.DOTALL)
 
 

@@ -523,3 +523,19 @@ def test_sftp_addresses_with_at_signs_and_no_path(phrase, location, key):
     assert list(imp.job["connections"]) == [key]
     job = job_from_dict(imp.job, "/tmp")
     assert job.pairs[0].right.user == key.rsplit("@", 1)[0]
+
+
+def test_utf8_byte_order_mark_and_crlf_are_accepted():
+    data = b"\xef\xbb\xbf" + ffs(pairs="<Pair><Left>/a</Left>\r\n<Right>/b</Right></Pair>")
+    imp = import_ffs(data.replace(b"\n", b"\r\n"), "bom.ffs_gui")
+    assert imp.job["pairs"] == [{"left": "/a", "right": "/b"}]
+
+
+def test_importer_loads_neither_qt_nor_keyring():
+    import subprocess
+    import sys
+    code = ("import sys, app.core.ffs_import; "
+            "print(sorted(m for m in ('PySide6', 'keyring') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

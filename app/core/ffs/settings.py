@@ -39,6 +39,7 @@ _UNITS = {"byte": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
 
 
 def text_of(el: ET.Element | None) -> str:
+    """The stripped text of an element; "" when it is absent or empty."""
     return (el.text or "").strip() if el is not None else ""
 
 
@@ -78,6 +79,7 @@ def time_shift_hours(phrase: str, where: str, warn: Warn) -> list[int]:
 
 
 def read_compare(el: ET.Element, where: str, warn: Warn) -> dict:
+    """One ``Compare``/``Comparison`` element -> the job's ``compare`` keys it sets."""
     out: dict = {}
     warn_unknown(el, {"Variant", "Symlinks", "IgnoreTimeShift"}, where, warn)
     variant = text_of(el.find("Variant"))

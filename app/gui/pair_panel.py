@@ -153,4 +153,6 @@ class PairListPanel(QWidget):
         _l, _r, widgets = self._rows.pop(n)
         for w in widgets:
             self._grid.removeWidget(w)
+            w.setObjectName("")  # findChild must see only the live rows at once
+            w.setParent(None)
             w.deleteLater()

@@ -73,15 +73,19 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
                 pass
         f = await sftp.open(path, "xb")  # exclusive: never truncate someone's file
         created = True
-        total = 0
         try:
             total = await _write_all(f, fd, _block(sftp, True), fs.timeout, on_bytes, cancel)
-        finally:
+            # Sequential on purpose: asyncssh does not promise to send two
+            # concurrent requests in call order, and a close sent first would
+            # make the size check fail.
+            attrs = await asyncio.wait_for(f.stat(), fs.timeout)
+            await asyncio.wait_for(f.close(), fs.timeout)
+        except BaseException:
             try:
                 await asyncio.wait_for(f.close(), fs.timeout)
             except (asyncssh.Error, OSError, asyncio.TimeoutError):
                 pass  # the link is gone: the retry (or the error) takes it from here
-        attrs = await sftp.stat(path)
+            raise
         if attrs.size != total:
             raise FsError(f"upload of {rel} is incomplete: the server holds {attrs.size} "
                           f"of {total} bytes", rel)

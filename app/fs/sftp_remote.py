@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,12 +41,15 @@ class ExecResult:
 
 
 async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
-                     stall: float | None = None) -> ExecResult | None:
+                     stall: float | None = None,
+                     sink: Callable[[bytes], None] | None = None) -> ExecResult | None:
     """Run ``command`` (sh syntax) on the server; None when exec is not usable.
 
     A marker printed first tells our command's output apart from a forced
     command's. Output must keep flowing: ``stall`` seconds without a byte
     ends the attempt. A lost link raises ConnectionLost (not a fallback).
+    With ``sink``, output after the marker goes there as it arrives (so
+    parsing overlaps the remote command) instead of into the result.
     """
     entry = await fs._entry()
     stall = stall or fs.timeout
@@ -64,11 +68,25 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
         proc.stdin.write_eof()  # a forced sftp-server then ends instead of waiting
         err_task = asyncio.ensure_future(proc.stderr.read())
         chunks = []
+        head = b""
         while True:
             chunk = await asyncio.wait_for(proc.stdout.read(1 << 20), stall)
             if not chunk:
                 break
+            if sink is not None:
+                if head is not None:
+                    head += chunk
+                    if len(head) < len(MARK):
+                        continue
+                    if not head.startswith(MARK):
+                        proc.close()
+                        return None  # not our command's output
+                    chunk, head = head[len(MARK):], None
+                sink(chunk)
+                continue
             chunks.append(chunk)
+        if sink is not None:
+            chunks = [MARK] if head is None else [head]
         stderr = await asyncio.wait_for(err_task, stall)
         await asyncio.wait_for(proc.wait_closed(), stall)
         status = proc.exit_status
@@ -89,46 +107,77 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
     return ExecResult(status, out[len(MARK):], stderr or b"")
 
 
-@dataclass
-class FindRecord:
-    kind: str  # find's %y letter
-    size: int
-    mtime_s: int
-    mode: int
-    rel: bytes
-    target: bytes
-
-
 def find_command(root: str, symlinks: str) -> str:
     """The ``find`` command for a scan of ``root``."""
     # -H follows a linked root folder (as SFTP's listing of it does), nothing else.
     follow = "-L" if symlinks == "follow" else "-H"
-    # Our own folders (.syncpane-versions ...) are pruned on the server already.
+    # Our own folders (.syncpane-versions ...) are pruned on the server already;
+    # the second find proves the root is a folder and that the first one ended.
     return (f"find {follow} {shlex.quote(root)} -mindepth 1 -name '.syncpane*' -type d -prune"
             f" -o -printf {shlex.quote(FIND_FORMAT)}; printf 'SYNCPANE-ROOT\\0'; "
             f"find {follow} {shlex.quote(root)} -maxdepth 0 -type d -printf 'ok\\0'")
 
 
+# One record: (type letter, size, mtime in whole seconds, permission bits,
+# path below the root, link target), the paths as raw bytes.
+FindRecord = tuple
+
+
+class FindParser:
+    """Turns ``find`` output into records while it is still arriving."""
+
+    def __init__(self) -> None:
+        self.records: list[FindRecord] = []
+        self._rest = b""
+        self._tail: list[bytes] | None = None  # fields after the end marker
+        self.bad = False
+
+    def feed(self, data: bytes) -> None:
+        """Parse every complete record in ``data`` (plus what was left over)."""
+        if self.bad:
+            return
+        if self._tail is not None:
+            self._tail.append(data)
+            return
+        fields = (self._rest + data).split(b"\0")
+        complete = (len(fields) - 1) // 6 * 6
+        for k in range(0, complete, 6):
+            if len(fields[k]) != 1:
+                if fields[k] == b"SYNCPANE-ROOT":
+                    self._tail = [b"\0".join(fields[k + 1:])]
+                    complete = k
+                    break
+                self.bad = True
+                return
+        self._rest = b"" if self._tail is not None else b"\0".join(fields[complete:])
+        if (self._tail is None and len(fields) > complete + 1
+                and fields[complete] == b"SYNCPANE-ROOT"):  # the marker, NUL-terminated
+            self._tail = [b"\0".join(fields[complete + 1:])]
+            self._rest = b""
+        try:
+            self.records.extend(zip(
+                [y.decode("ascii") for y in fields[0:complete:6]],
+                map(int, fields[1:complete:6]),
+                [int(t.partition(b".")[0]) for t in fields[2:complete:6]],
+                [int(m, 8) for m in fields[3:complete:6]],
+                fields[4:complete:6], fields[5:complete:6]))
+        except (ValueError, UnicodeDecodeError):
+            self.bad = True
+
+    def finish(self) -> list[FindRecord] | None:
+        """All records, or None when the output was not what we asked for."""
+        if self.bad or self._tail is None or b"".join(self._tail) != b"ok\0":
+            return None  # BSD find, no find, a cut, or the root is not a folder
+        if any(not r[4] for r in self.records):
+            return None
+        return self.records
+
+
 def parse_find(out: bytes) -> list[FindRecord] | None:
-    """Records from ``find`` output, or None if it is not what we asked for."""
-    body, sep, root_check = out.rpartition(b"SYNCPANE-ROOT\0")
-    if not sep or root_check != b"ok\0":
-        return None  # BSD find, no find, or the root is not a folder
-    fields = body.split(b"\0")
-    if fields[-1] != b"" or (len(fields) - 1) % 6:
-        return None
-    records = []
-    try:
-        for i in range(0, len(fields) - 1, 6):
-            y, size, mtime, mode, rel, target = fields[i:i + 6]
-            sec = mtime.split(b".", 1)[0]
-            records.append(FindRecord(y.decode("ascii"), int(size), int(sec), int(mode, 8),
-                                      rel, target))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if any(len(r.kind) != 1 or not r.rel for r in records):
-        return None
-    return records
+    """Records from complete ``find`` output, or None if it is not what we asked for."""
+    parser = FindParser()
+    parser.feed(out)
+    return parser.finish()
 
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
@@ -161,8 +210,9 @@ async def remote_find(fs: SftpFS, symlinks: str):
     entry = await fs._entry()
     if entry.can_find is False:
         return None
-    result = await run_remote(fs, find_command(fs.root, symlinks))
-    parsed = parse_find(result.stdout) if result is not None else None
+    parser = FindParser()
+    result = await run_remote(fs, find_command(fs.root, symlinks), sink=parser.feed)
+    parsed = parser.finish() if result is not None else None
     problems = None
     if parsed is not None and result is not None:
         # The exit status is the last command's; find's complaints are on stderr.

@@ -68,37 +68,37 @@ def from_find(records, problems, options: ScanOptions, progress: ProgressFn,
     append = result.entries.append
     skipped_dirs: set[str] = set()
     symlinks = options.symlinks
-    for i, r in enumerate(records):
-        if i % 5000 == 0:
+    file_k, dir_k = Kind.FILE, Kind.DIR
+    for i, (kind, size, mtime_s, mode, raw, target) in enumerate(records):
+        if not i % 5000:
             if cancel.cancelled:
                 raise Cancelled()
             progress(i, "")
-        rel = r.rel.decode("utf-8", "surrogateescape")
+        rel = raw.decode("utf-8", "surrogateescape")
         parent, _, name = rel.rpartition("/")
-        if parent and parent in skipped_dirs:
-            if r.kind == "d":
+        if skipped_dirs and parent in skipped_dirs:
+            if kind == "d":
                 skipped_dirs.add(rel)
             continue
         if name.startswith(RESERVED_PREFIX):
-            if r.kind == "f" and name.endswith(TEMP_SUFFIX):
+            if kind == "f" and name.endswith(TEMP_SUFFIX):
                 result.leftovers.append(rel)
-            if r.kind == "d":
+            if kind == "d":
                 skipped_dirs.add(rel)
             continue
-        mtime_ns = r.mtime_s * NS
-        if r.kind == "d":
+        if kind == "f":
+            if flt is None or flt.includes_file(rel, size):
+                append(Entry(rel, file_k, size, mtime_s * NS, None, mode & 0o7777))
+        elif kind == "d":
             if flt is not None and flt.excludes_dir(rel):
                 skipped_dirs.add(rel)
                 continue
-            append(Entry(rel, Kind.DIR, 0, mtime_ns))
-        elif r.kind == "f":
-            if flt is None or flt.includes_file(rel, r.size):
-                append(Entry(rel, Kind.FILE, r.size, mtime_ns, None, r.mode & 0o7777))
-        elif r.kind == "l":
+            append(Entry(rel, dir_k, 0, mtime_s * NS))
+        elif kind == "l":
             if symlinks == "as_link":
                 if flt is None or flt.includes_file(rel, 0):
-                    target = r.target.decode("utf-8", "surrogateescape")
-                    append(Entry(rel, Kind.SYMLINK, 0, mtime_ns, target))
+                    link = target.decode("utf-8", "surrogateescape")
+                    append(Entry(rel, Kind.SYMLINK, 0, mtime_s * NS, link))
             elif symlinks == "follow":
                 result.problems.append((rel, BROKEN))  # -L shows only broken links as 'l'
         # sockets, FIFOs and devices are never synced

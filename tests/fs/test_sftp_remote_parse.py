@@ -12,7 +12,7 @@ GOOD = (b"d\x000\x001700000000.5000000000\x00755\x00sub\x00\x00"
 
 def test_parse_find_good_output():
     recs = parse_find(GOOD)
-    assert [(r.kind, r.size, r.mtime_s, r.mode, r.rel, r.target) for r in recs] == [
+    assert recs == [
         ("d", 0, 1700000000, 0o755, b"sub", b""),
         ("f", 3, 1700000001, 0o644, b"sub/a\nb\xff", b""),
         ("l", 4, 1700000002, 0o777, b"ln", b"sub"),
@@ -40,3 +40,17 @@ def test_find_problems():
     ]
     assert find_problems(b"sh: 1: find: not found\n", "/srv") is None
     assert find_problems(b"", "/srv") == []
+
+
+def test_streaming_parser_gives_the_same_records_for_any_chunking():
+    from app.fs.sftp_remote import FindParser
+
+    expected = parse_find(GOOD)
+    for size in (1, 2, 3, 5, 7, 13, 64):
+        parser = FindParser()
+        for i in range(0, len(GOOD), size):
+            parser.feed(GOOD[i:i + size])
+        assert parser.finish() == expected, size
+    cut = FindParser()
+    cut.feed(GOOD[:40])  # the connection ended before find's end marker
+    assert cut.finish() is None

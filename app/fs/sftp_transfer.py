@@ -68,10 +68,11 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         if created and attempt_no > 0:
             # Our own partial file from the attempt the dropped link cut short.
             try:
-                await sftp.remove(path)
+                await asyncio.wait_for(sftp.remove(path), fs.timeout)
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
                 pass
-        f = await sftp.open(path, "xb")  # exclusive: never truncate someone's file
+        # Exclusive: never truncate someone's file.
+        f = await asyncio.wait_for(sftp.open(path, "xb"), fs.timeout)
         created = True
         try:
             total = await _write_all(f, fd, _block(sftp, True), fs.timeout, on_bytes, cancel)
@@ -168,9 +169,9 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
 
     async def attempt(sftp: asyncssh.SFTPClient, _attempt_no: int) -> None:
         os.ftruncate(fd, 0)  # a retry starts over
-        f = await sftp.open(path, "rb")
+        f = await asyncio.wait_for(sftp.open(path, "rb"), fs.timeout)
         try:
-            size = (await f.stat()).size or 0
+            size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
             await _read_all(f, size, _block(sftp, False), fs.timeout, cancel,
                             lambda data, off: (os.pwrite(fd, data, off), on_bytes(len(data))))
             extra = await asyncio.wait_for(f.read(1, size), fs.timeout)
@@ -264,9 +265,9 @@ async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken) -> str | None:
                 d = chunks.pop(state["next"])
                 h.update(d)
                 state["next"] += len(d)
-        f = await sftp.open(path, "rb")
+        f = await asyncio.wait_for(sftp.open(path, "rb"), fs.timeout)
         try:
-            size = (await f.stat()).size or 0
+            size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
             await _read_all(f, size, _block(sftp, False), fs.timeout, cancel, sink)
         finally:
             try:

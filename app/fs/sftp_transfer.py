@@ -58,7 +58,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
     """Copy ``local_path`` to the new server file ``rel``; verify its size."""
     path = fs.abs(rel)
     try:
-        fd = os.open(local_path, os.O_RDONLY)
+        src = await asyncio.to_thread(open, local_path, "rb")  # closed in the finally below
     except OSError as exc:
         raise FsError(f"cannot read {local_path}: {exc.strerror or exc}", rel) from exc
     created = False
@@ -75,7 +75,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         f = await asyncio.wait_for(sftp.open(path, "xb"), fs.timeout)
         created = True
         try:
-            total = await _write_all(f, fd, _block(sftp, True), fs.timeout, on_bytes, cancel)
+            total = await _write_all(f, src, _block(sftp, True), fs.timeout, on_bytes, cancel)
             # Sequential on purpose: asyncssh does not promise to send two
             # concurrent requests in call order, and a close sent first would
             # make the size check fail.
@@ -107,10 +107,10 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             raise better from None
         raise
     finally:
-        os.close(fd)
+        src.close()
 
 
-async def _write_all(f, fd: int, block: int, timeout: float, on_bytes: BytesFn,
+async def _write_all(f, src, block: int, timeout: float, on_bytes: BytesFn,
                      cancel: CancelToken) -> int:
     pending: set = set()
     offset = 0
@@ -118,7 +118,10 @@ async def _write_all(f, fd: int, block: int, timeout: float, on_bytes: BytesFn,
         while True:
             if cancel.cancelled:
                 raise Cancelled()
-            data = os.pread(fd, block, offset)
+            # Sequential reads of a plain file object (os.pread is not on Windows);
+            # a retry starts again from the beginning.
+            src.seek(offset)
+            data = src.read(block)
             if not data:
                 break
             pending.add(asyncio.ensure_future(_bounded(_write_at(f, data, offset), timeout)))
@@ -163,17 +166,19 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
     """Copy the server file ``rel`` into the new local file ``local_path``."""
     path = fs.abs(rel)
     try:
-        fd = os.open(local_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Exclusive ("x"): never clobber a local file; closed in the finally below.
+        out = await asyncio.to_thread(open, local_path, "xb")
     except OSError as exc:
         raise FsError(f"cannot create {local_path}: {exc.strerror or exc}", rel) from exc
 
     async def attempt(sftp: asyncssh.SFTPClient, _attempt_no: int) -> None:
-        os.ftruncate(fd, 0)  # a retry starts over
+        out.seek(0)
+        out.truncate()  # a retry starts over
         f = await asyncio.wait_for(sftp.open(path, "rb"), fs.timeout)
         try:
             size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
             await _read_all(f, size, _block(sftp, False), fs.timeout, cancel,
-                            lambda data, off: (os.pwrite(fd, data, off), on_bytes(len(data))))
+                            lambda data, off: _write_local(out, data, off, on_bytes))
             extra = await asyncio.wait_for(f.read(1, size), fs.timeout)
             if extra:
                 raise FsError(f"{rel} grew while it was being copied; try again", rel)
@@ -186,15 +191,23 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
     ok = False
     try:
         await fs._call("cannot download", rel, attempt, bounded=False)
-        os.fsync(fd)
+        out.flush()
+        os.fsync(out.fileno())
         ok = True
     finally:
-        os.close(fd)
+        out.close()
         if not ok:
             try:
                 os.unlink(local_path)
             except OSError:
                 pass
+
+
+def _write_local(out, data: bytes, offset: int, on_bytes: BytesFn) -> None:
+    # Replies arrive in any order; the event loop runs these one at a time.
+    out.seek(offset)
+    out.write(data)
+    on_bytes(len(data))
 
 
 async def _read_all(f, size: int, block: int, timeout: float, cancel: CancelToken,

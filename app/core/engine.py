@@ -265,7 +265,8 @@ class SyncSession:
                                   follow_links=run.pair.compare.symlinks.value == "follow",
                                   stop_on_error=stop, report=self.report, cancel=self.cancel,
                                   parallel=min(run.left.parallel, run.right.parallel),
-                                  on_error=on_error)
+                                  on_error=on_error,
+                                  need_entries=run.pair.sync.variant is Variant.TWO_WAY)
                 try:
                     run.outcomes = await ex.run()
                 except BaseException:

@@ -96,12 +96,15 @@ class PairExecutor:
     def __init__(self, plan: PairPlan, left: FileSystem, right: FileSystem, *,
                  deletion: Deletion, versioning: FileSystem | None, stamp: str,
                  follow_links: bool, stop_on_error: bool, report: Reporter,
-                 cancel: CancelToken, parallel: int, on_error=None) -> None:
+                 cancel: CancelToken, parallel: int, on_error=None,
+                 need_entries: bool = True) -> None:
         self.plan = plan
         # async (path, message) -> "retry" | "ignore" | "ignore_all" | "cancel"
         self.on_error = on_error
         self._ignore_all = False
         self._versioning_ready = False
+        self.need_entries = need_entries  # stat results afterwards (two-way state)
+        self._ready_dirs: dict[Side, set[str]] = {}
         self.fs = {Side.LEFT: left, Side.RIGHT: right}
         self.deletion = deletion
         self.versioning = versioning
@@ -199,8 +202,7 @@ class PairExecutor:
         await self._expect(src_side, src.name, src)
         await self._expect(to, tname, old)
         parent = posixpath.dirname(tname)
-        if parent:
-            await T.mkdir(parent)
+        await self._ensure_dir(to, parent)
         tmp = temp_name(parent)
         try:
             if src.kind is Kind.SYMLINK:
@@ -235,7 +237,19 @@ class PairExecutor:
             except (FsError, Exception):
                 pass
             raise
-        return await T.stat(tname, self.follow)
+        return await T.stat(tname, self.follow) if self.need_entries else None
+
+    async def _ensure_dir(self, side: Side, rel: str) -> None:
+        """Create a parent folder unless it is known to exist already."""
+        if not rel:
+            return
+        ready = self._ready_dirs.get(side)
+        if ready is None:
+            ready = {e.name for e in self._names[side].values() if e.kind is Kind.DIR}
+            self._ready_dirs[side] = ready
+        if rel not in ready:
+            await self.fs[side].mkdir(rel)
+            ready.add(rel)
 
     async def _create_dir(self, item: PlanItem, to: Side) -> Entry | None:
         T = self.fs[to]
@@ -251,7 +265,9 @@ class PairExecutor:
         if old is not None and old.kind is not Kind.DIR:
             await self._retire(to, tname, old)
         await T.mkdir(tname)
-        return await T.stat(tname)
+        if to in self._ready_dirs:
+            self._ready_dirs[to].add(tname)
+        return await T.stat(tname) if self.need_entries else None
 
     async def _delete(self, item: PlanItem, side: Side) -> None:
         e = item.entry(side)
@@ -273,11 +289,9 @@ class PairExecutor:
         await self._expect(side.other, src.name, src)
         await self._expect(side, old.name, old)
         await self._expect(side, dest, None)
-        parent = posixpath.dirname(dest)
-        if parent:
-            await T.mkdir(parent)
+        await self._ensure_dir(side, posixpath.dirname(dest))
         await T.rename(old.name, dest)
-        return await T.stat(dest)
+        return await T.stat(dest) if self.need_entries else None
 
     async def _run_item(self, item: PlanItem) -> None:
         if self.stopped or self.cancel.cancelled:
@@ -373,10 +387,20 @@ class PairExecutor:
         self.cancel.raise_if_cancelled()
         return self.outcomes
 
+    def _inline_context(self):
+        """The context that lets whole operations run in worker threads, when
+        every filesystem involved is local; else None."""
+        involved = [self.fs[Side.LEFT], self.fs[Side.RIGHT]]
+        if self.versioning is not None:
+            involved.append(self.versioning)
+        if all(hasattr(fs, "inline_io") for fs in involved):
+            return involved[0].inline_io
+        return None
+
     async def _parallel(self, items: list[PlanItem]) -> None:
         if not items:
             return
-        queue = iter(items)
+        queue = iter(items)  # shared by the workers; next() on it is atomic
 
         async def worker() -> None:
             for item in queue:
@@ -384,7 +408,15 @@ class PairExecutor:
                     return
                 await self._run_item(item)
 
-        tasks = [asyncio.create_task(worker()) for _ in range(min(self.parallel, len(items)))]
+        n = min(self.parallel, len(items))
+        inline = self._inline_context()
+        if inline is not None:
+            def thread_worker() -> None:
+                with inline():
+                    asyncio.run(worker())
+            await asyncio.gather(*(asyncio.to_thread(thread_worker) for _ in range(n)))
+            return
+        tasks = [asyncio.create_task(worker()) for _ in range(n)]
         try:
             await asyncio.gather(*tasks)
         except BaseException:

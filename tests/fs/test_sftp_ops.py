@@ -319,3 +319,31 @@ def test_disk_full_on_server_is_no_space_and_leaves_nothing(sftp_env, tmp_path):
         assert os.listdir(small) == []  # the partial upload was removed
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_rename_fallback_puts_the_old_file_back_when_the_move_fails(sftp_env):
+    root = sftp_env.root
+    (root / "target.txt").write_text("old")
+
+    async def body(fs):
+        entry = await fs._entry()
+        entry.sftp._handler._supports_posix_rename = False  # take the fallback route
+        with pytest.raises(NotFound):
+            await fs.rename("missing.tmp", "target.txt")
+    run_fs(sftp_env, body)
+    assert os.listdir(root) == ["target.txt"]  # no aside copy left behind
+    assert (root / "target.txt").read_text() == "old"
+
+
+def test_fast_path_hashes_on_the_server(sftp_env, monkeypatch):
+    from app.fs import sftp_transfer
+
+    (sftp_env.root / "a.txt").write_bytes(b"alpha")
+
+    async def no_streaming(fs, rel, cancel):
+        raise AssertionError(f"{rel} was streamed although sha256sum could hash it")
+    monkeypatch.setattr(sftp_transfer, "_stream_hash", no_streaming)
+
+    async def body(fs):
+        return await fs.hash_files(["a.txt"], CancelToken())
+    assert run_fs(sftp_env, body) == {"a.txt": hashlib.sha256(b"alpha").hexdigest()}

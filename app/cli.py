@@ -293,7 +293,7 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
     verb = "Would do" if (command == "compare" or args.dry_run) else "Done"
     if code == EXIT_CANCELLED:
         verb = "Cancelled after"
-    if runs or doc["summary"]:
+    if runs:
         from app.core.model import Summary
 
         print(_summary_line(Summary(**doc["summary"]), verb), file=stdout)
@@ -363,7 +363,19 @@ def main(argv: list[str] | None = None) -> int:
         return _credentials(argv[1:], sys.stdout, sys.stderr)
     if argv and argv[0] == "import":
         return _import(argv[1:], sys.stdout, sys.stderr)
+    if argv and argv[0] == "tray":
+        return _tray(argv[1:])
     return gui_main(argv)
+
+
+def _tray(argv: list[str]) -> int:
+    try:
+        from app.gui.tray import main as tray_main
+    except ImportError as exc:
+        print(f"syncpane: the tray is not available in this installation ({exc})",
+              file=sys.stderr)
+        return EXIT_ERROR
+    return tray_main(argv)
 
 
 def gui_main(argv: list[str] | None = None) -> int:

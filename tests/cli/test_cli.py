@@ -76,3 +76,33 @@ def test_warnings_exit_1(tmp_path):
                        "--variant", "two_way", "--json")
     assert p.returncode == 1
     assert json.loads(p.stdout)["summary"]["conflicts"] == 1
+
+
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal(tmp_path):
+    import os
+    import pty
+
+    make_tree(tmp_path / "L", {f"d{i}/f{j}.bin": b"x" * 1000 for i in range(30)
+                               for j in range(40)})
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "app", "sync", "--left",
+                                 str(tmp_path / "L"), "--right", str(tmp_path / "R"), "--json"],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        out, _ = proc.communicate(timeout=120)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert json.loads(out)["summary"]["copy_to_right"] == 1200  # stdout: JSON only
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert "items" in terminal or "scanned" in terminal  # progress was drawn on the terminal

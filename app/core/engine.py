@@ -194,7 +194,8 @@ class SyncSession:
         if side in run.missing:
             return ScanResult()
         fs = run.left if side is Side.LEFT else run.right
-        opts = ScanOptions(run.pair.compare.symlinks.value, self._filter_for(run, side, ignore_case))
+        opts = ScanOptions(run.pair.compare.symlinks.value,
+                           self._filter_for(run, side, ignore_case))
 
         def progress(n: int, current: str) -> None:
             self.report(ScanProgress(run.index, side.value, n, current))

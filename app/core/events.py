@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
+from collections.abc import Callable
 
 
 class Cancelled(Exception):

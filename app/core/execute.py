@@ -22,7 +22,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 
-from app.core.events import BytesDone, CancelToken, Cancelled, ItemDone, ItemStarted, Reporter
+from app.core.events import BytesDone, CancelToken, ItemDone, ItemStarted, Reporter
 from app.core.job import Deletion
 from app.core.model import (COPY_TO, CREATE_DIR_ON, DELETE_ON, MOVE_ON, Action, Entry, Kind,
                             PlanItem, Side)

@@ -12,7 +12,8 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from app.core.filters import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, FilterSettings
 from app.core.location import Location, LocationError, parse_location

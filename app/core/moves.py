@@ -75,7 +75,8 @@ async def find_moves(cmp: PairComparison, left_fs: FileSystem, right_fs: FileSys
             pool = [o for o in olds if id(o) not in used]
             if id(new) in unsure:
                 d = src_hash.get(new.entry(source).name)
-                pool = [o for o in pool if d is not None and tgt_hash.get(o.entry(target).name) == d]
+                pool = [o for o in pool
+                        if d is not None and tgt_hash.get(o.entry(target).name) == d]
             if pool:
                 used.add(id(pool[0]))
                 out.append(MoveCandidate(target, key(pool[0].path), key(new.path)))

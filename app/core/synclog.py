@@ -19,7 +19,8 @@ def write_sync_log(log_dir: Path, job_name: str, runs, result, *, dry_run: bool 
     log_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = log_dir / f"sync-{stamp}-{os.getpid()}-{_safe(job_name)}.log"
-    lines = [f"Syncpane sync of {job_name or '(unnamed job)'} at {time.strftime('%Y-%m-%d %H:%M:%S')}"
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    lines = [f"Syncpane sync of {job_name or '(unnamed job)'} at {when}"
              + (" (dry run)" if dry_run else "")]
     for run in runs:
         lines.append(f"pair {run.index + 1}: {run.pair.left.display} <-> {run.pair.right.display}")

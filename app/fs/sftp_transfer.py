@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 BLOCK = 256 * 1024
 MAX_IN_FLIGHT = 32
+# Files are opened with block_size=0: each read/write below is exactly one
+# SFTP request (we pipeline them ourselves), with no hidden helper tasks whose
+# errors would go unretrieved when one request of a batch fails.
 
 
 def _block(sftp: asyncssh.SFTPClient, write: bool) -> int:
@@ -43,6 +46,11 @@ async def _bounded(coro, timeout: float):
 async def _drain(pending: set, on_done) -> set:
     """Wait for at least one request; report it; raise its error if it failed."""
     done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    # Look at every finished request before raising, so no error is left unseen.
+    errors = [t.exception() for t in done if not t.cancelled()]
+    for err in errors:
+        if err is not None:
+            raise err
     for task in done:
         on_done(task.result())
     return pending
@@ -51,6 +59,8 @@ async def _drain(pending: set, on_done) -> set:
 def _cancel_all(pending: set) -> None:
     for task in pending:
         task.cancel()
+        # A request that fails before the cancel lands is seen here, not logged later.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
@@ -72,7 +82,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
                 pass
         # Exclusive: never truncate someone's file.
-        f = await asyncio.wait_for(sftp.open(path, "xb"), fs.timeout)
+        f = await asyncio.wait_for(sftp.open(path, "xb", block_size=0), fs.timeout)
         created = True
         try:
             total = await _write_all(f, src, _block(sftp, True), fs.timeout, on_bytes, cancel)
@@ -174,7 +184,7 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
     async def attempt(sftp: asyncssh.SFTPClient, _attempt_no: int) -> None:
         out.seek(0)
         out.truncate()  # a retry starts over
-        f = await asyncio.wait_for(sftp.open(path, "rb"), fs.timeout)
+        f = await asyncio.wait_for(sftp.open(path, "rb", block_size=0), fs.timeout)
         try:
             size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
             await _read_all(f, size, _block(sftp, False), fs.timeout, cancel,
@@ -278,7 +288,7 @@ async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken) -> str | None:
                 d = chunks.pop(state["next"])
                 h.update(d)
                 state["next"] += len(d)
-        f = await asyncio.wait_for(sftp.open(path, "rb"), fs.timeout)
+        f = await asyncio.wait_for(sftp.open(path, "rb", block_size=0), fs.timeout)
         try:
             size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
             await _read_all(f, size, _block(sftp, False), fs.timeout, cancel, sink)

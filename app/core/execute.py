@@ -224,6 +224,7 @@ class PairExecutor:
                 await T.set_mtime(tmp, src.mtime_ns)
                 if src.mode is not None:
                     await T.set_mode(tmp, src.mode)
+            self.cancel.raise_if_cancelled()  # a cancel during the copy: keep the old file
             if old is not None:
                 await self._expect(to, tname, old)
                 if old.kind is Kind.DIR:

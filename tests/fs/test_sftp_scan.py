@@ -218,3 +218,20 @@ async def _hash(env, rels):
         return await fs.hash_files(rels, CancelToken())
     finally:
         await fs.close()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_progress_is_reported(sftp_env, route):
+    _tree(sftp_env.root)
+    seen = []
+
+    async def scan():
+        fs = sftp_env.make_fs(remote_commands=route)
+        await fs.open()
+        try:
+            return await fs.scan(ScanOptions(), lambda n, c: seen.append(n), CancelToken())
+        finally:
+            await fs.close()
+    result = run_async(scan)
+    assert seen and seen[-1] == len(result.entries) == 8
+    assert seen == sorted(seen)  # counts only grow

@@ -14,7 +14,6 @@ import asyncio
 import stat as stat_mod
 from typing import TYPE_CHECKING
 
-import asyncssh
 
 from app.core.events import Cancelled, CancelToken
 from app.core.model import Entry, Kind
@@ -27,6 +26,7 @@ from app.fs.base import (
     ScanOptions,
     ScanResult,
 )
+from app.fs.sftp_readdir import list_dir
 from app.fs.sftp_remote import LOOP_MESSAGE, remote_find
 
 if TYPE_CHECKING:
@@ -119,6 +119,7 @@ class SftpWalker:
         self.result = ScanResult()
         self.queue: asyncio.Queue = asyncio.Queue()
         self.failure: BaseException | None = None
+        self.fast_readdir = True  # tests switch the decoder off to compare both
 
     async def run(self) -> ScanResult:
         ancestors: frozenset = frozenset()
@@ -159,70 +160,71 @@ class SftpWalker:
     async def _list(self, rel: str, path: str, ancestors: frozenset, real_dir: str) -> None:
         fs = self.fs
         try:
-            names = await fs._call("cannot read folder", rel, lambda s, _a: s.readdir(path))
+            names = await fs._call("cannot read folder", rel,
+                                   lambda s, _a: list_dir(s, path, fast=self.fast_readdir))
         except NotFound:
             return  # vanished since its parent was listed
         except FsError as exc:
             self.result.problems.append((rel, f"cannot read folder: {_reason(exc)}"))
             return
         prefix = rel + "/" if rel else ""
-        for n in names:
-            name = n.filename
-            if name in (".", ".."):
+        base, real_base = path.rstrip("/") + "/", real_dir.rstrip("/") + "/"
+        res, flt = self.result, self.flt
+        append = res.entries.append
+        for name, mode, size, mtime in names:
+            r = prefix + name
+            if name.startswith(RESERVED_PREFIX):
+                if name.endswith(TEMP_SUFFIX) and stat_mod.S_ISREG(mode):
+                    res.leftovers.append(r)
                 continue
-            await self._one(prefix + name, path.rstrip("/") + "/" + name, name, n.attrs,
-                            ancestors, real_dir.rstrip("/") + "/" + name)
-        self.progress(len(self.result.entries), rel)
+            if stat_mod.S_ISREG(mode):  # the common case, kept free of awaits
+                if flt is None or flt.includes_file(r, size):
+                    append(Entry(r, Kind.FILE, size, mtime * NS, None, mode & 0o7777))
+            elif stat_mod.S_ISDIR(mode):
+                self._dir(r, base + name, mtime, ancestors, real_base + name)
+            elif stat_mod.S_ISLNK(mode) and self.symlinks != "skip":
+                await self._link(r, base + name, mtime, ancestors)
+            # sockets, FIFOs and devices are never synced
+        self.progress(len(res.entries), rel)
 
-    async def _one(self, r: str, path: str, name: str, attrs: asyncssh.SFTPAttrs,
-                   ancestors: frozenset, real: str) -> None:
-        """One listed name; ``real`` is its path with no links in it (follow mode)."""
-        fs, res, flt = self.fs, self.result, self.flt
-        mode = attrs.permissions or 0
-        if name.startswith(RESERVED_PREFIX):
-            if name.endswith(TEMP_SUFFIX) and stat_mod.S_ISREG(mode):
-                res.leftovers.append(r)
+    def _dir(self, r: str, path: str, mtime: int, ancestors: frozenset, real: str) -> None:
+        """A folder to list; ``real`` is its path with no links in it (follow mode)."""
+        if self.flt is not None and self.flt.excludes_dir(r):
             return
-        is_link = stat_mod.S_ISLNK(mode)
+        self.result.entries.append(Entry(r, Kind.DIR, 0, mtime * NS))
+        if self.symlinks == "follow":
+            ancestors = ancestors | {real}
+        self.queue.put_nowait((r, path, ancestors, real))
+
+    async def _link(self, r: str, path: str, mtime: int, ancestors: frozenset) -> None:
+        fs, res, flt = self.fs, self.result, self.flt
         try:
-            if is_link:
-                if self.symlinks == "skip":
+            if self.symlinks == "as_link":
+                if flt is None or flt.includes_file(r, 0):
+                    target = await fs._call("cannot read link", r, lambda s, _a: s.readlink(path))
+                    res.entries.append(Entry(r, Kind.SYMLINK, 0, mtime * NS, target))
+                return
+            try:
+                attrs = await fs._call("cannot read", r, lambda s, _a: s.stat(path))
+            except NotFound:
+                res.problems.append((r, BROKEN))
+                return
+            mode = attrs.permissions or 0
+            if stat_mod.S_ISDIR(mode):
+                real = await fs._call("cannot read", r, lambda s, _a: s.realpath(path))
+                if real in ancestors:
+                    res.problems.append((r, LOOP))
                     return
-                if self.symlinks == "as_link":
-                    if flt is None or flt.includes_file(r, 0):
-                        target = await fs._call("cannot read link", r,
-                                                lambda s, _a: s.readlink(path))
-                        res.entries.append(Entry(r, Kind.SYMLINK, 0, (attrs.mtime or 0) * NS,
-                                                 target))
-                    return
-                try:
-                    attrs = await fs._call("cannot read", r, lambda s, _a: s.stat(path))
-                except NotFound:
-                    res.problems.append((r, BROKEN))
-                    return
-                mode = attrs.permissions or 0
-                if stat_mod.S_ISDIR(mode):
-                    real = await fs._call("cannot read", r, lambda s, _a: s.realpath(path))
-                    if real in ancestors:
-                        res.problems.append((r, LOOP))
-                        return
+                self._dir(r, path, attrs.mtime or 0, ancestors, real)
+            elif stat_mod.S_ISREG(mode):
+                size = attrs.size or 0
+                if flt is None or flt.includes_file(r, size):
+                    res.entries.append(Entry(r, Kind.FILE, size, (attrs.mtime or 0) * NS, None,
+                                             mode & 0o7777))
         except NotFound:
             return
         except FsError as exc:
             res.problems.append((r, f"cannot read: {_reason(exc)}"))
-            return
-        mtime_ns = (attrs.mtime or 0) * NS
-        if stat_mod.S_ISDIR(mode):
-            if flt is not None and flt.excludes_dir(r):
-                return
-            res.entries.append(Entry(r, Kind.DIR, 0, mtime_ns))
-            if self.symlinks == "follow":
-                ancestors = ancestors | {real}
-            self.queue.put_nowait((r, path, ancestors, real))
-        elif stat_mod.S_ISREG(mode):
-            size = attrs.size or 0
-            if flt is None or flt.includes_file(r, size):
-                res.entries.append(Entry(r, Kind.FILE, size, mtime_ns, None, mode & 0o7777))
 
 
 def _reason(exc: FsError) -> str:

@@ -235,3 +235,41 @@ def test_progress_is_reported(sftp_env, route):
     result = run_async(scan)
     assert seen and seen[-1] == len(result.entries) == 8
     assert seen == sorted(seen)  # counts only grow
+
+
+def test_own_readdir_decoder_matches_asyncssh(sftp_env):
+    """The struct-based NAME decoder gives exactly what asyncssh's readdir gives."""
+    from app.fs.sftp_readdir import list_dir
+
+    _tree(sftp_env.root)
+    (sftp_env.root / "link").symlink_to("plain.txt")
+    for i in range(300):  # more than one READDIR reply's worth of names
+        (sftp_env.root / f"many-{i:03d}").write_bytes(b"x" * i)
+
+    async def both():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            entry = await fs._entry()
+            out = []
+            for rel in ("", "latin1-\udce9"):
+                path = fs.abs(rel)
+                out.append((sorted(await list_dir(entry.sftp, path)),
+                            sorted(await list_dir(entry.sftp, path, fast=False))))
+            return out
+        finally:
+            await fs.close()
+    for fast, slow in run_async(both):
+        assert fast == slow and len(fast) > 0
+    top = {n.name: n for n in run_async(both)[0][0]}
+    assert len(top) == 300 + 6  # five names from _tree, the link, the many files
+    assert top["line\nbreak.txt"].size == 2 and top["plain.txt"].mtime == 1_600_000_000
+
+
+def test_readdir_falls_back_when_asyncssh_internals_differ(sftp_env, monkeypatch):
+    from app.fs import sftp_readdir
+
+    _tree(sftp_env.root)
+    monkeypatch.setattr(sftp_readdir, "_fast_ok", lambda handler: False)
+    result = run_async(_scan, sftp_env, "off")
+    assert len(result.entries) == 8

@@ -160,7 +160,7 @@ class FindParser:
                 map(int, fields[1:complete:6]),
                 [int(t.partition(b".")[0]) for t in fields[2:complete:6]],
                 [int(m, 8) for m in fields[3:complete:6]],
-                fields[4:complete:6], fields[5:complete:6]))
+                fields[4:complete:6], fields[5:complete:6], strict=True))
         except (ValueError, UnicodeDecodeError):
             self.bad = True
 

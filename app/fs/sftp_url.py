@@ -115,7 +115,8 @@ class ConnectionOptions:
         if self.auth == "key" and not self.key_file:
             raise ValueError("auth 'key' needs key_file")
         if self.remote_commands not in REMOTE_COMMANDS:
-            raise ValueError(f"remote_commands must be 'auto' or 'off', got {self.remote_commands!r}")
+            raise ValueError("remote_commands must be 'auto' or 'off', "
+                             f"got {self.remote_commands!r}")
         if not isinstance(self.parallel, int) or self.parallel < 1:
             raise ValueError(f"parallel must be a positive whole number, got {self.parallel!r}")
         if not self.timeout_seconds or self.timeout_seconds <= 0:

@@ -11,6 +11,7 @@ public ``readdir`` and returns the same result, just slower.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from typing import NamedTuple
 
@@ -69,10 +70,9 @@ async def _list_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[List
                 raise asyncssh.SFTPBadMessage(f"unexpected reply type {resptype} to READDIR")
             _decode_names(resp.get_remaining_payload(), encoding, errors, out)
     finally:
-        try:
-            await handler.close(handle)
-        except (asyncssh.Error, OSError):
-            pass  # the listing (or its error) matters more than closing the handle
+        # Closing need not hold up the scan by a round trip: send it, don't wait.
+        closing = asyncio.ensure_future(handler.close(handle))
+        closing.add_done_callback(lambda t: t.cancelled() or t.exception())
     return out
 
 

@@ -31,6 +31,7 @@ from app.fs.base import (
     ConnectionLost,
     FsError,
     NoSpace,
+    NotEmpty,
     NotFound,
     ProgressFn,
     RootState,
@@ -45,7 +46,6 @@ __all__ = ["ConnectionOptions", "SftpFS", "SftpLocation", "SftpPool", "parse_sft
 
 T = TypeVar("T")
 RETRIES = 2  # attempts after the first, each on a new connection
-NotEmpty = getattr(base, "NotEmpty", FsError)
 
 
 def sftp_error(exc: Exception, what: str, rel: str) -> FsError:

@@ -5,7 +5,7 @@
 ; Both defines are optional: DistDir defaults to dist\Syncpane next to this file,
 ; AppVersion to the version stamped into dist\Syncpane\Syncpane.exe, else 0.0.0.
 ; The setup lands in dist\installer\Syncpane-<version>-setup.exe
-; (override the folder with /DOutputDir=...).
+; (override the folder with /DOutputDir=..., the name with /DOutputBase=...).
 ;
 ; Behaviour worth knowing:
 ; - Per-user install by default ({localappdata}\Programs\Syncpane, no admin);
@@ -34,12 +34,19 @@
 #ifndef AppVersion
   #define AppVersion "0.0.0"
 #endif
+#ifndef OutputBase
+  #define OutputBase "Syncpane-" + AppVersion + "-setup"
+#endif
 #ifndef OutputDir
   #define OutputDir AddBackslash(SourcePath) + "dist\installer"
 #endif
 
-#if !FileExists(AddBackslash(DistDir) + AppExeName)
-  #error The bundle is missing: no Syncpane.exe in DistDir. Build it first (packaging\build.ps1) or pass /DDistDir=<folder>.
+; CI compiles this script on Linux against the Linux bundle (programs without
+; .exe) to prove it compiles; /DForeignBundle=1 allows that. Never ship such a setup.
+#ifndef ForeignBundle
+  #if !FileExists(AddBackslash(DistDir) + AppExeName)
+    #error The bundle is missing: no Syncpane.exe in DistDir. Build it first (packaging\build.ps1) or pass /DDistDir=<folder>.
+  #endif
 #endif
 
 [Setup]
@@ -67,7 +74,7 @@ ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 WizardStyle=modern
 OutputDir={#OutputDir}
-OutputBaseFilename={#AppName}-{#AppVersion}-setup
+OutputBaseFilename={#OutputBase}
 #if FileExists(AddBackslash(SourcePath) + "resources\syncpane.ico")
 SetupIconFile=resources\syncpane.ico
 #endif

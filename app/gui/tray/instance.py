@@ -38,17 +38,23 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = name or server_name()
         self.server: QLocalServer | None = None
+        self._clients: list[QLocalSocket] = []
 
     def notify_running(self, timeout_ms: int = 1000) -> bool:
         """Tell a running instance to show itself; False when none answers."""
         sock = QLocalSocket()
-        sock.connectToServer(self.name)
-        if not sock.waitForConnected(timeout_ms):
-            return False
-        sock.write(SHOW)
-        sock.waitForBytesWritten(timeout_ms)
-        sock.disconnectFromServer()
-        return True
+        try:
+            sock.connectToServer(self.name)
+            if not sock.waitForConnected(timeout_ms):
+                return False
+            sock.write(SHOW)
+            sock.waitForBytesWritten(timeout_ms)
+            sock.disconnectFromServer()
+            if sock.state() != QLocalSocket.LocalSocketState.UnconnectedState:
+                sock.waitForDisconnected(timeout_ms)
+            return True
+        finally:
+            sock.abort()
 
     def claim(self) -> bool:
         if self.notify_running():
@@ -66,10 +72,22 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         while self.server is not None and self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            self._clients.append(sock)
+            sock.readyRead.connect(self._on_ready)
+            sock.disconnected.connect(self._on_gone)
             if sock.bytesAvailable():
                 self._read(sock)
+
+    def _on_ready(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._read(sock)
+
+    def _on_gone(self) -> None:
+        sock = self.sender()
+        if sock in self._clients:
+            self._clients.remove(sock)
+            sock.deleteLater()
 
     def _read(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll())
@@ -77,6 +95,13 @@ class SingleInstance(QObject):
             self.show_requested.emit()
 
     def release(self) -> None:
+        for sock in self._clients:
+            sock.readyRead.disconnect(self._on_ready)
+            sock.disconnected.disconnect(self._on_gone)
+            sock.abort()
+            sock.deleteLater()
+        self._clients = []
         if self.server is not None:
             self.server.close()
+            self.server.deleteLater()
             self.server = None

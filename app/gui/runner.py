@@ -99,10 +99,15 @@ class EngineRunner(QObject):
         self._thread.start()
         self._thread.wait_ready()
         self._busy = 0
+        self._closed = False
         self._timer = QTimer(self)
         self._timer.setInterval(BATCH_INTERVAL_MS)
         self._timer.timeout.connect(self._flush)
         self._finished.connect(self._deliver)
+
+    def report(self, event: Any) -> None:
+        """The engine's ``report`` callable (any thread): collect, never emit."""
+        self.batcher(event)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -115,7 +120,11 @@ class EngineRunner(QObject):
     def submit(self, coro: Awaitable[Any],
                callback: Callable[[Any, BaseException | None], None] | None = None) -> None:
         """Run ``coro`` on the engine loop; ``callback(result, error)`` runs
-        later on the GUI thread (after a last flush of the pending events)."""
+        later on the GUI thread (after a last flush of the pending events).
+        After :meth:`shutdown` nothing runs any more."""
+        if self._closed:
+            coro.close()
+            return
         self._busy += 1
         self._timer.start()
         fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -149,6 +158,7 @@ class EngineRunner(QObject):
 
     def shutdown(self) -> None:
         """Stop the loop and join its thread (pending work is cancelled)."""
+        self._closed = True
         self._timer.stop()
         if self._thread.isRunning():
             self.loop.call_soon_threadsafe(self.loop.stop)

@@ -127,7 +127,7 @@ class SessionController(QObject):
         opener = LocationOpener(job, credentials=_credentials(),
                                 host_key_prompt=self.host_key_prompt)
         session = SyncSession(job, opener=opener, state_dir=app_paths().state,
-                              report=self.runner.batcher, cancel=self.cancel_token,
+                              report=self.runner.report, cancel=self.cancel_token,
                               keep_equal=True)
         try:
             await session.compare()
@@ -247,7 +247,8 @@ class SessionController(QObject):
         def resolve() -> None:
             if not fut.done():
                 fut.set_result(decision)
-        self.runner.call_in_loop(resolve)
+        # The engine may ask from a worker thread's own loop: wake that one.
+        fut.get_loop().call_soon_threadsafe(resolve)
 
     async def host_key_prompt(self, target: str, fingerprint: str, algorithm: str) -> bool:
         """The opener's question about an unknown server key, asked on the GUI thread."""
@@ -262,7 +263,8 @@ class SessionController(QObject):
         def resolve() -> None:
             if not fut.done():
                 fut.set_result(answer)
-        self.runner.call_in_loop(resolve)
+        # The engine may ask from a worker thread's own loop: wake that one.
+        fut.get_loop().call_soon_threadsafe(resolve)
 
     # -- end -----------------------------------------------------------------------
     def close(self, timeout: float = 5.0) -> None:

@@ -180,3 +180,61 @@ def test_xdg_autostart_file(tmp_path, monkeypatch):
 def test_default_autostart_command_starts_the_tray():
     cmd = autostart.tray_command()
     assert cmd[-1] == "tray" and cmd[0] == sys.executable
+
+
+def test_open_in_window_shows_the_job_compared_in_the_grid(qtbot, tmp_path):
+    """What a click on a refused sync's notice does: the real window, in this
+    process, on that job, with the plan the quick sync did not carry out."""
+    from app.gui.tray.window_link import open_window
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    for i in range(3):
+        (dst / f"r{i}.bin").write_bytes(b"keep")
+    job = tmp_path / "mirror.syncjob"
+    job.write_text(json.dumps({"syncpane_job": 1, "name": "Mirror",
+                               "pairs": [{"left": str(src), "right": str(dst)}]}))
+    window = open_window(str(job), compare=False)
+    assert window is not None
+    try:
+        qtbot.addWidget(window)
+        assert window.isVisible()
+        assert Path(window.document.path) == job
+        with qtbot.waitSignal(window.controller.compared, timeout=30_000):
+            again = open_window(str(job))  # the same job again: raised and compared
+        assert again is window
+        qtbot.waitUntil(lambda: window.controller.busy == "", timeout=30_000)
+        assert window.grid.model.rowCount() == 3
+        assert sorted(p.name for p in dst.iterdir()) == ["r0.bin", "r1.bin", "r2.bin"]
+    finally:
+        window.document.dirty = False
+        window.close()
+
+
+def test_single_instance_without_qtnetwork_uses_a_lock_file(qtbot):
+    from app.gui.tray.main import _LockFileInstance
+
+    first, second = _LockFileInstance(), _LockFileInstance()
+    assert first.claim()
+    assert not second.claim()
+    first.release()
+    assert second.claim()
+    second.release()
+
+
+def test_tooltip_shows_the_progress_of_a_running_sync(qtbot, controller):
+    from app.core.events import BytesDone, ItemDone, PhaseStarted, ScanProgress
+    from app.gui.tray.controller import SYNCING, _Running
+
+    run = _Running("Push data", automatic=False)
+    controller.running["/j"] = run
+    run.progress(ScanProgress(0, "left", 120, "a/b"))
+    assert controller.state() == (SYNCING, "Syncpane: syncing\n"
+                                           "Push data: comparing (120 items scanned)")
+    run.progress(PhaseStarted("sync", None, 10, 4 * 1024 * 1024))
+    run.progress(BytesDone(0, "a", 1024 * 1024))
+    for _ in range(3):
+        run.progress(ItemDone(0, "a", "copy_to_right", True))
+    assert controller.state()[1].endswith("Push data: 3 of 10 items, 1.0 MB of 4.0 MB")
+    controller.running.clear()

@@ -162,6 +162,11 @@ class TrayController(QObject):
         """Arm every saved schedule (called once the tray is up)."""
         for job in list(self.settings.schedules):
             self._apply_schedule(job)
+        if self.settings.start_at_login:
+            try:  # refresh the command: the app may have moved since it was registered
+                self._set_autostart(True)
+            except OSError:
+                pass
         self._emit_state()
 
     def _apply_schedule(self, job: str) -> None:

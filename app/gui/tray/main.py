@@ -41,10 +41,9 @@ def main(argv: list[str] | None = None, *, tray_available: Callable[[], bool] | 
     from PySide6.QtWidgets import QSystemTrayIcon
 
     from app.gui.main import application
-    from app.gui.tray.instance import SingleInstance
 
     app = application()
-    instance = SingleInstance()
+    instance = _instance_guard()
     if not instance.claim():
         print("syncpane: the tray is already running; it was asked to show itself",
               file=sys.stderr)
@@ -59,6 +58,41 @@ def main(argv: list[str] | None = None, *, tray_available: Callable[[], bool] | 
             return run_window([])
         return 2
     return _run_tray(app, instance)
+
+
+class _LockFileInstance:
+    """Single instance without QtNetwork (a trimmed bundle): an OS file lock.
+    A second tray can only exit; it cannot ask the first to show itself."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QObject, Signal
+
+        class _Signals(QObject):
+            show_requested = Signal()
+
+        self._signals = _Signals()
+        self.show_requested = self._signals.show_requested
+        self._lock = None
+
+    def claim(self) -> bool:
+        from app.config.paths import app_paths
+        from app.core.joblock import try_job_lock
+
+        self._lock = try_job_lock(app_paths().config / "tray.instance", holder="tray")
+        return self._lock is not None
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _instance_guard():
+    try:
+        from app.gui.tray.instance import SingleInstance
+    except ImportError:  # QtNetwork left out of the bundle
+        return _LockFileInstance()
+    return SingleInstance()
 
 
 def _run_tray(app, instance) -> int:

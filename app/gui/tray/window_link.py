@@ -22,6 +22,13 @@ def _command(job: str | None) -> list[str]:
     return base + ([job] if job else [])
 
 
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def open_window(job: str | None, *, compare: bool = True) -> object | None:
     """Show the window on ``job`` (or the last job); returns the window or None."""
     try:
@@ -38,7 +45,7 @@ def open_window(job: str | None, *, compare: bool = True) -> object | None:
             _windows.remove(w)
             continue
         doc = getattr(w, "document", None)
-        if job and doc is not None and doc.path and os.path.samefile(doc.path, job):
+        if job and doc is not None and doc.path and _same(doc.path, job):
             w.showNormal()
             w.raise_()
             w.activateWindow()

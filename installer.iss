@@ -28,7 +28,10 @@
 #endif
 #ifndef AppVersion
   #if FileExists(AddBackslash(DistDir) + AppExeName)
-    #define AppVersion GetVersionNumbersString(AddBackslash(DistDir) + AppExeName)
+    #define StampedVersion GetVersionNumbersString(AddBackslash(DistDir) + AppExeName)
+    #if StampedVersion != "" && StampedVersion != "0.0.0.0"
+      #define AppVersion StampedVersion
+    #endif
   #endif
 #endif
 #ifndef AppVersion
@@ -45,7 +48,7 @@
 ; .exe) to prove it compiles; /DForeignBundle=1 allows that. Never ship such a setup.
 #ifndef ForeignBundle
   #if !FileExists(AddBackslash(DistDir) + AppExeName)
-    #error The bundle is missing: no Syncpane.exe in DistDir. Build it first (packaging\build.ps1) or pass /DDistDir=<folder>.
+    #error The bundle is missing: no Syncpane.exe in DistDir. Build it first (packaging\build.ps1) or pass /DDistDir=<folder>
   #endif
 #endif
 

@@ -93,6 +93,13 @@ def _source_sides(pair: Pair, has_state: bool) -> set[Side]:
     return sides
 
 
+def _parallel_for(left: FileSystem, right: FileSystem) -> int:
+    """Operations in flight: a server's ``parallel`` when one side is remote
+    (latency is what concurrency hides), else the local limit."""
+    remote = [fs.parallel for fs in (left, right) if fs.local_path("") is None]
+    return min(remote) if remote else min(left.parallel, right.parallel)
+
+
 def _inside(root: str, other: str) -> str | None:
     """``other`` relative to ``root`` when it lies inside it (local paths)."""
     import os
@@ -265,7 +272,7 @@ class SyncSession:
                                   versioning=run.versioning, stamp=stamp,
                                   follow_links=run.pair.compare.symlinks.value == "follow",
                                   stop_on_error=stop, report=self.report, cancel=self.cancel,
-                                  parallel=min(run.left.parallel, run.right.parallel),
+                                  parallel=_parallel_for(run.left, run.right),
                                   on_error=on_error,
                                   need_entries=run.pair.sync.variant is Variant.TWO_WAY)
                 try:

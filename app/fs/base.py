@@ -173,11 +173,12 @@ class FileSystem(Protocol):
 
     async def write_from_local(self, local_path: str, rel: str, on_bytes: BytesFn,
                                cancel: CancelToken) -> None:
-        """Copy a local file to a *new* file ``rel`` on this side."""
+        """Copy a local file to a *new* file ``rel`` on this side; raise if the
+        bytes written are not all the bytes read (a partial file is removed)."""
 
     async def read_to_local(self, rel: str, local_path: str, on_bytes: BytesFn,
                             cancel: CancelToken) -> None:
-        """Copy file ``rel`` of this side to a *new* local file."""
+        """Copy file ``rel`` of this side to a *new* local file (same guarantees)."""
 
     def local_path(self, rel: str) -> str | None:
         """The OS path of ``rel`` when this side is a local folder, else None."""

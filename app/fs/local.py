@@ -290,7 +290,11 @@ def copy_local_file(src: str, dst: str, rel: str, on_bytes: BytesFn, cancel: Can
             raise os_error(exc, "cannot write", rel) from exc
         try:
             with fout:
-                _copy_stream(fin, fout, on_bytes, cancel)
+                copied = _copy_stream(fin, fout, on_bytes, cancel)
+                size = os.fstat(fin.fileno()).st_size
+                if copied != size:
+                    raise FsError(f"copy of {rel} is incomplete ({copied} of {size} bytes; "
+                                  "did it change while being copied?)", rel)
         except BaseException as exc:
             try:
                 os.unlink(dst)
@@ -301,9 +305,11 @@ def copy_local_file(src: str, dst: str, rel: str, on_bytes: BytesFn, cancel: Can
             raise
 
 
-def _copy_stream(fin, fout, on_bytes: BytesFn, cancel: CancelToken) -> None:
+def _copy_stream(fin, fout, on_bytes: BytesFn, cancel: CancelToken) -> int:
+    """Copy everything; returns the number of bytes written."""
     infd, outfd = fin.fileno(), fout.fileno()
     fast = hasattr(os, "copy_file_range") or hasattr(os, "sendfile")
+    total = 0
     while True:
         cancel.wait_if_paused()
         n = 0
@@ -324,6 +330,7 @@ def _copy_stream(fin, fout, on_bytes: BytesFn, cancel: CancelToken) -> None:
                 fout.write(chunk)
         if n == 0:
             break
+        total += n
         on_bytes(n)
     # Large files are flushed to disk before the rename makes them visible
     # under their real name; for small ones the journal's rename ordering
@@ -333,7 +340,7 @@ def _copy_stream(fin, fout, on_bytes: BytesFn, cancel: CancelToken) -> None:
             os.fsync(outfd)
     except OSError:
         pass
-
+    return total
 
 
 def files_identical(a: str, b: str, cancel: CancelToken) -> bool:

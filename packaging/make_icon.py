@@ -68,7 +68,8 @@ def main(argv: list[str]) -> int:
     svg = Path(argv[0]) if argv else ROOT / "resources" / "icons" / "app.svg"
     ico = Path(argv[1]) if len(argv) > 1 else ROOT / "resources" / "syncpane.ico"
     make_icon(svg, ico)
-    print(f"make_icon: wrote {ico} ({ico.stat().st_size} bytes, sizes {', '.join(map(str, SIZES))})")
+    sizes = ", ".join(map(str, SIZES))
+    print(f"make_icon: wrote {ico} ({ico.stat().st_size} bytes, sizes {sizes})")
     return 0
 
 

@@ -107,3 +107,12 @@ def test_lock_files_live_in_the_app_locks_folder(job, syncpane_home):
     path = lock_file_for(job)
     assert path.parent == syncpane_home / "data" / "locks"
     assert "data push" not in path.name  # a hash, never the job's name
+
+
+def test_lock_and_autorun_load_no_qt_and_no_keyring():
+    code = ("import sys, app.core.joblock, app.core.autorun\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', "
+            "'keyring')]\nprint(bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

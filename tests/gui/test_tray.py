@@ -287,3 +287,19 @@ def test_start_at_login_setting(make_controller):
     assert TraySettings().start_at_login  # saved
     c.trigger("toggle_autostart")
     assert rec.calls == [True, False] and not c.settings.start_at_login
+
+
+def test_automatic_runs_repeat_a_failure_notice_only_once(qtbot, make_controller, folders):
+    jobs, src, dst = folders
+    (dst / "only.bin").write_bytes(b"keep")
+    job = make_job(jobs / "m.syncjob", src, dst, "Mirror")
+    c = make_controller()
+    for _ in range(3):  # as the back-off would retry it
+        c.sync_now(job, automatic=True)
+        qtbot.waitUntil(lambda: not c.running, timeout=30_000)
+    assert len(c.results) == 3
+    assert [n.title for n in c.notices] == ["Mirror: not synchronized"]
+    assert (dst / "only.bin").read_bytes() == b"keep"
+    # A manual run always answers.
+    sync_and_wait(qtbot, c, job)
+    assert len(c.notices) == 2

@@ -225,11 +225,15 @@ class TrayController(QObject):
         self.results.append(result)
         self.autorun.finished(job, _OUTCOME.get(result.kind, Outcome.FAILED))
         notice = notice_for(result)
+        automatic = run is not None and run.automatic
+        # An automatic run that finds nothing to do says nothing; one that fails
+        # the same way as last time (each back-off step) says it only once.
+        quiet = automatic and (result.kind in (Kind.NOTHING, Kind.BUSY)
+                               or self.errors.get(job) == notice)
         if result.kind in (Kind.FAILED, Kind.REFUSED, Kind.CONFLICTS):
             self.errors[job] = notice
         elif result.kind is not Kind.BUSY:
             self.errors.pop(job, None)
-        quiet = run is not None and run.automatic and result.kind in (Kind.NOTHING, Kind.BUSY)
         if not quiet:
             self._notify(notice)
         if not self.running:

@@ -44,6 +44,11 @@ def open_window(job: str | None, *, compare: bool = True) -> object | None:
         if not w.isVisible():
             _windows.remove(w)
             continue
+        if job is None:  # "Open Syncpane": the window that is already there
+            w.showNormal()
+            w.raise_()
+            w.activateWindow()
+            return w
         doc = getattr(w, "document", None)
         if job and doc is not None and doc.path and _same(doc.path, job):
             w.showNormal()

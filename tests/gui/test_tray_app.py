@@ -117,7 +117,7 @@ def test_damaged_tray_json_falls_back_to_defaults(syncpane_home):
 
 
 def test_tray_main_without_a_system_tray_says_so_and_offers_the_window(qtbot, capsys):
-    from app.gui.tray.main import main
+    from app.gui.tray.launch import main
 
     offered, ran = [], []
     code = main(["tray"], tray_available=lambda: False,
@@ -147,7 +147,7 @@ def test_second_instance_asks_the_first_to_show_itself(qtbot):
 
 def test_second_tray_main_exits_after_telling_the_first(qtbot, capsys):
     from app.gui.tray.instance import SingleInstance
-    from app.gui.tray.main import main
+    from app.gui.tray.launch import main
 
     first = SingleInstance()
     assert first.claim()
@@ -213,7 +213,7 @@ def test_open_in_window_shows_the_job_compared_in_the_grid(qtbot, tmp_path):
 
 
 def test_single_instance_without_qtnetwork_uses_a_lock_file(qtbot):
-    from app.gui.tray.main import _LockFileInstance
+    from app.gui.tray.launch import _LockFileInstance
 
     first, second = _LockFileInstance(), _LockFileInstance()
     assert first.claim()
@@ -238,3 +238,13 @@ def test_tooltip_shows_the_progress_of_a_running_sync(qtbot, controller):
         run.progress(ItemDone(0, "a", "copy_to_right", True))
     assert controller.state()[1].endswith("Push data: 3 of 10 items, 1.0 MB of 4.0 MB")
     controller.running.clear()
+
+
+def test_syncpane_tray_reaches_the_tray_entry_point():
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "app", "tray", "--help"], cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "usage: syncpane tray" in done.stdout

@@ -1,4 +1,4 @@
-"""``syncpane tray``: the tray companion's entry point."""
+"""``syncpane tray``: the tray companion's entry point (``from app.gui.tray import main``)."""
 
 from __future__ import annotations
 

@@ -248,3 +248,14 @@ def test_syncpane_tray_reaches_the_tray_entry_point():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "usage: syncpane tray" in done.stdout
+
+
+def test_rebuilding_the_menu_does_not_pile_up_submenus(qtbot, controller):
+    from PySide6.QtWidgets import QMenu
+
+    view = TrayView(controller, FakeTray())
+    for _ in range(5):
+        view.rebuild()
+    qtbot.wait(10)  # deleteLater runs
+    live = [m for m in view.menu.findChildren(QMenu)]
+    assert len(live) <= 2 * 2  # two jobs, each with a submenu and its schedule submenu

@@ -34,6 +34,7 @@ class TrayView(QObject):
         self.controller = controller
         self.tray = tray or QSystemTrayIcon(self)
         self.menu = QMenu()
+        self._submenus: list[QMenu] = []
         self.menu.aboutToShow.connect(self.rebuild)
         self.tray.setContextMenu(self.menu)
         self.last_notice: Notice | None = None
@@ -52,7 +53,14 @@ class TrayView(QObject):
         self.tray.hide()
 
     def rebuild(self) -> None:
+        """Refill the menu from the model (deferred while the menu is open:
+        pulling actions from under the pointer would be rude, and unsafe)."""
+        if self.menu.isVisible():
+            return  # aboutToShow rebuilds it next time it opens
         self.menu.clear()
+        for sub in self._submenus:
+            sub.deleteLater()  # clear() leaves submenus alive as children
+        self._submenus = []
         self._fill(self.menu, self.controller.menu_model())
 
     def _fill(self, menu: QMenu, items: list[MenuItem]) -> None:
@@ -61,6 +69,7 @@ class TrayView(QObject):
                 menu.addSeparator()
             elif item.children:
                 sub = menu.addMenu(item.text)
+                self._submenus.append(sub)
                 sub.setEnabled(item.enabled)
                 sub.setToolTipsVisible(True)
                 sub.menuAction().setToolTip(item.tooltip)

@@ -303,3 +303,22 @@ def test_automatic_runs_repeat_a_failure_notice_only_once(qtbot, make_controller
     # A manual run always answers.
     sync_and_wait(qtbot, c, job)
     assert len(c.notices) == 2
+
+
+def test_interval_mode_runs_again_and_again_one_at_a_time(qtbot, make_controller, folders):
+    jobs, src, dst = folders
+    (src / "f.txt").write_text("1")
+    job = make_job(jobs / "i.syncjob", src, dst, "Every so often")
+    c = make_controller()
+    c.set_interval(job, 0.01)  # 0.6 s, counted from the end of the last run
+    assert find(c.menu_model(), "Every so often (automatic)") is not None
+    qtbot.waitUntil(lambda: len(c.results) >= 3, timeout=30_000)
+    c.set_interval(job, None)
+    qtbot.waitUntil(lambda: not c.running, timeout=30_000)
+    n = len(c.results)
+    qtbot.wait(1500)
+    assert len(c.results) == n
+    assert {r.kind.value for r in c.results} <= {"done", "nothing"}  # never "busy"
+    assert (dst / "f.txt").read_text() == "1"
+    # Only the first run had something to say.
+    assert [x.title for x in c.notices] == ["Every so often: synchronized"]

@@ -107,6 +107,27 @@ part_build() {
   VERSION=$("$PY" -c "import app; print(app.__version__)")
 }
 
+part_trimmed() {
+  # The spec's exclusions took effect and the bundle stays lean.
+  local max_mb=${SYNCPANE_BUNDLE_MAX_MB:-200} mb bad=0 f
+  mb=$(du -sm "$BUNDLE" | cut -f1)
+  echo "bundle size: $mb MiB (limit $max_mb)"
+  [ "$mb" -le "$max_mb" ] || { echo "packaging: bundle is $mb MiB, over $max_mb" >&2; bad=1; }
+  for f in $(cd "$BUNDLE" && find . -path '*/plugins/platforms/*' -type f); do
+    case "$(basename "$f")" in
+      libqoffscreen.so|libqminimal.so|libqxcb.so) ;;
+      *) echo "packaging: unexpected platform plugin $f" >&2; bad=1 ;;
+    esac
+  done
+  for f in libqxcb.so libqoffscreen.so libqsvg.so libqsvgicon.so libQt6Svg.so.6 libQt6Network.so.6; do
+    [ -n "$(find "$BUNDLE" -name "$f" -print -quit)" ] || { echo "packaging: $f is missing" >&2; bad=1; }
+  done
+  f=$(cd "$BUNDLE" && find . \( -path '*PySide6*/translations*' -o -name 'libQt6Qml*' -o -name 'libQt6Quick*' \
+        -o -name 'libQt6OpenGL*' -o -name 'libQt6Pdf*' -o -path '*/plugins/tls*' \) -print | head -n 5)
+  [ -z "$f" ] || { echo "packaging: left-out parts are in the bundle: $f" >&2; bad=1; }
+  [ $bad -eq 0 ] && echo "only the wanted Qt parts are bundled"
+}
+
 part_version() {
   local out
   out=$("$BUNDLE/syncpane-cli" --version) || fail "syncpane-cli --version exited $?" || return 1
@@ -244,6 +265,7 @@ part_installer() {
 t_start=$(date +%s)
 run_part "install tools (pyinstaller, wine + libwine:i386, ISCC from npm)" part_tools
 run_part "build the PyInstaller bundle (packaging/build.sh)" part_build
+run_part "bundle: trimmed (size, Qt plugins and libraries)" part_trimmed
 run_part "bundle: syncpane-cli --version" part_version
 run_part "bundle: syncpane-cli sync JOB --json, files on disk" part_sync
 run_part "bundle: Syncpane window starts offscreen and exits" part_gui_offscreen

@@ -234,7 +234,9 @@ part_desktop() {
 winpath() { local p; p=$(realpath -m "$1"); printf 'Z:%s' "${p//\//\\}"; }
 
 iscc() {  # iscc ARGS...: ISCC under Wine, output in $WORK/iscc.log
-  WINEPREFIX="$CACHE/wineprefix" WINEDLLPATH="$LIBWINE_I386" WINEDEBUG=-all \
+  # No display and no Mono/Gecko: a fresh prefix must not stop to ask for them.
+  env -u DISPLAY -u WAYLAND_DISPLAY WINEPREFIX="$CACHE/wineprefix" WINEDLLPATH="$LIBWINE_I386" \
+    WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" \
     wine "$ISCC" "$@" > "$WORK/iscc.log" 2>&1
 }
 

@@ -252,12 +252,16 @@ part_installer() {
   [ $rc -ne 0 ] || fail "ISCC accepted a broken script (exit 0): it does not really run under this Wine" || return 1
   echo "a broken script is refused (exit $rc), so ISCC really runs"
 
-  iscc /Q "/DDistDir=$(winpath "$BUNDLE")" "/DAppVersion=$VERSION" /DForeignBundle=1 \
+  # Not /Q: the full log shows warnings and the closing "Successful compile" line.
+  iscc "/DDistDir=$(winpath "$BUNDLE")" "/DAppVersion=$VERSION" /DForeignBundle=1 \
     "/DOutputDir=$(winpath "$out")" "$(winpath "$ROOT/installer.iss")"
   rc=$?
-  cat "$WORK/iscc.log"
+  grep -iE "^(warning|error|compile aborted)" "$WORK/iscc.log"
+  tail -n 3 "$WORK/iscc.log"
   [ $rc -eq 0 ] || fail "ISCC exited $rc" || return 1
   ! grep -qiE "^(Error|Compile aborted)" "$WORK/iscc.log" || fail "ISCC reported an error" || return 1
+  ! grep -qiE "^Warning" "$WORK/iscc.log" || fail "ISCC reported a warning" || return 1
+  grep -q "^Successful compile" "$WORK/iscc.log" || fail "ISCC did not report a successful compile" || return 1
   setup="$out/Syncpane-$VERSION-setup.exe"
   [ -f "$setup" ] || fail "ISCC exited 0 but $setup does not exist: $(ls -la "$out" 2>&1)" || return 1
   [ "$(head -c 2 "$setup")" = "MZ" ] || fail "$setup is not a Windows program" || return 1

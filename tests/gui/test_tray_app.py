@@ -259,3 +259,12 @@ def test_rebuilding_the_menu_does_not_pile_up_submenus(qtbot, controller):
     qtbot.wait(10)  # deleteLater runs
     live = [m for m in view.menu.findChildren(QMenu)]
     assert len(live) <= 2 * 2  # two jobs, each with a submenu and its schedule submenu
+
+
+def test_thousands_of_signal_emits_leave_true_alive(qtbot, controller):
+    """PySide6 6.12 on Python 3.11 drops a reference to True per emit(); the
+    tray installs a fix (app.gui.tray.qtfix) so a long-running tray survives."""
+    before = sys.getrefcount(True)
+    for _ in range(3000):
+        controller.state_changed.emit("idle", "Syncpane: idle")
+    assert sys.getrefcount(True) >= before

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.autorun import AutoRunner, Outcome, Schedule, watch_folders, watchdog_watcher
 from app.core.events import CancelToken
+from app.gui.tray import qtfix
 from app.gui.tray.joblist import JobEntry, list_jobs
 from app.gui.tray.menu_model import MenuItem, tray_menu
 from app.gui.tray.notices import Notice, human_size, notice_for
@@ -65,6 +66,7 @@ class TrayController(QObject):
                  watcher=watchdog_watcher, credentials=None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        qtfix.install()  # a long-lived process must survive PySide6's emit refcount bug
         self.settings = settings or TraySettings()
         self._runner = runner
         self._open_window = open_window or _default_open_window

@@ -131,10 +131,18 @@ Filename: "{app}\{#AppExeName}"; Description: "{cm:LaunchProgram,{#AppName}}"; F
 Type: dirifempty; Name: "{app}"
 
 [Code]
-// An upgrade run without the tray task checked must not leave an old autostart
-// entry behind; an uninstall removes it through the uninsdeletevalue flag above.
-procedure CurStepChanged(CurStep: TSetupStep);
+const
+  RunKey = 'Software\Microsoft\Windows\CurrentVersion\Run';
+
+// The tray's own "Start at login" toggle writes the same Run value as the
+// trayatlogin task. An upgrade leaves it as the person set it; uninstalling
+// removes it whichever side wrote it, as long as it points at this copy.
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+var
+  Command: String;
 begin
-  if (CurStep = ssPostInstall) and not WizardIsTaskSelected('trayatlogin') then
-    RegDeleteValue(HKEY_CURRENT_USER, 'Software\Microsoft\Windows\CurrentVersion\Run', '{#AppName}');
+  if (CurUninstallStep = usUninstall) and
+     RegQueryStringValue(HKEY_CURRENT_USER, RunKey, '{#AppName}', Command) and
+     (Pos(Lowercase(ExpandConstant('{app}')), Lowercase(Command)) > 0) then
+    RegDeleteValue(HKEY_CURRENT_USER, RunKey, '{#AppName}');
 end;

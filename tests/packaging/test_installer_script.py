@@ -81,3 +81,10 @@ def test_committed_icon_is_an_ico_with_the_usual_sizes():
         assert offset + length <= len(data)
         sizes.append(w or 256)
     assert {16, 32, 48, 256} <= set(sizes)
+
+
+def test_uninstall_also_removes_a_start_at_login_entry_the_tray_wrote():
+    code = ISS.split("[Code]", 1)[1]
+    assert "procedure CurUninstallStepChanged" in code
+    assert "RegDeleteValue(HKEY_CURRENT_USER, RunKey, '{#AppName}')" in code
+    assert r"RunKey = 'Software\Microsoft\Windows\CurrentVersion\Run'" in code

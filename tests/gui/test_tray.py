@@ -65,7 +65,8 @@ def make_controller(qtbot, folders):
         c = TrayController(settings, open_window=kw.pop("open_window", Recorder()),
                            open_log=kw.pop("open_log", Recorder()),
                            window_recent=kw.pop("window_recent", list),
-                           set_autostart=kw.pop("set_autostart", Recorder()), **kw)
+                           set_autostart=kw.pop("set_autostart", Recorder()),
+                           is_autostart=kw.pop("is_autostart", lambda: False), **kw)
         made.append(c)
         return c
     yield make
@@ -322,3 +323,15 @@ def test_interval_mode_runs_again_and_again_one_at_a_time(qtbot, make_controller
     assert (dst / "f.txt").read_text() == "1"
     # Only the first run had something to say.
     assert [x.title for x in c.notices] == ["Every so often: synchronized"]
+
+
+def test_start_follows_the_platform_registration(make_controller):
+    rec = Recorder()
+    c = make_controller(set_autostart=rec, is_autostart=lambda: True)  # e.g. the installer
+    c.start()
+    assert c.settings.start_at_login and rec.calls == [True]  # command refreshed
+    assert find(c.menu_model(), "Start in tray at login").checked is True
+    c2 = make_controller(is_autostart=lambda: False)
+    c2.settings.start_at_login = True  # removed by hand since
+    c2.start()
+    assert not c2.settings.start_at_login

@@ -45,7 +45,8 @@ def controller(qtbot, tmp_path):
     settings.job_folders = [str(jobs)]
     opened: list = []
     c = TrayController(settings, open_window=opened.append, open_log=opened.append,
-                       window_recent=list, set_autostart=lambda on: None)
+                       window_recent=list, set_autostart=lambda on: None,
+                       is_autostart=lambda: False)
     c.opened = opened
     yield c
     c.shutdown()
@@ -268,3 +269,13 @@ def test_thousands_of_signal_emits_leave_true_alive(qtbot, controller):
     for _ in range(3000):
         controller.state_changed.emit("idle", "Syncpane: idle")
     assert sys.getrefcount(True) >= before
+
+
+def test_frozen_autostart_uses_the_window_program(tmp_path, monkeypatch):
+    gui = tmp_path / ("Syncpane.exe" if sys.platform == "win32" else "Syncpane")
+    cli = tmp_path / "syncpane-cli"
+    gui.write_text("")
+    cli.write_text("")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(cli))
+    assert autostart.tray_command() == [str(gui), "tray"]

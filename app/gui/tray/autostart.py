@@ -22,7 +22,11 @@ PLIST_NAME = "org.syncpane.tray.plist"
 def tray_command() -> list[str]:
     """The command that starts the tray: the frozen program, or this Python."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, "tray"]
+        # The bundle holds a console program (syncpane-cli) next to the window
+        # program; login must start the one that opens no console window.
+        exe = Path(sys.executable)
+        gui = exe.with_name("Syncpane.exe" if sys.platform == "win32" else "Syncpane")
+        return [str(gui if gui.is_file() else exe), "tray"]
     return [sys.executable, "-m", "app", "tray"]
 
 

@@ -63,6 +63,7 @@ class TrayController(QObject):
                  open_log: Callable[[str], None] | None = None,
                  window_recent: Callable[[], list[str]] = _window_recent,
                  set_autostart: Callable[[bool], None] | None = None,
+                 is_autostart: Callable[[], bool] | None = None,
                  watcher=watchdog_watcher, credentials=None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +74,7 @@ class TrayController(QObject):
         self._open_log = open_log or _default_open_log
         self._window_recent = window_recent
         self._set_autostart = set_autostart or _default_autostart
+        self._is_autostart = is_autostart or _default_is_autostart
         self._credentials = credentials
         self.running: dict[str, _Running] = {}
         self.errors: dict[str, Notice] = {}  # jobs whose last run needs attention
@@ -164,11 +166,18 @@ class TrayController(QObject):
         """Arm every saved schedule (called once the tray is up)."""
         for job in list(self.settings.schedules):
             self._apply_schedule(job)
-        if self.settings.start_at_login:
-            try:  # refresh the command: the app may have moved since it was registered
+        # The platform's registration is the truth (the Windows installer may have
+        # written it, or the person removed it by hand); refresh its command, as
+        # the app may have moved since it was registered.
+        try:
+            registered = self._is_autostart()
+            if registered:
                 self._set_autostart(True)
-            except OSError:
-                pass
+        except OSError:
+            registered = self.settings.start_at_login
+        if registered != self.settings.start_at_login:
+            self.settings.start_at_login = registered
+            self._changed()
         self._emit_state()
 
     def _apply_schedule(self, job: str) -> None:
@@ -331,3 +340,9 @@ def _default_autostart(enabled: bool) -> None:
     from app.gui.tray.autostart import set_autostart
 
     set_autostart(enabled)
+
+
+def _default_is_autostart() -> bool:
+    from app.gui.tray.autostart import autostart_enabled
+
+    return autostart_enabled()

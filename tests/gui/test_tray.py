@@ -335,3 +335,15 @@ def test_start_follows_the_platform_registration(make_controller):
     c2.settings.start_at_login = True  # removed by hand since
     c2.start()
     assert not c2.settings.start_at_login
+
+
+def test_a_cancelled_quit_restores_automatic_runs(make_controller):
+    c = make_controller()
+    c.request_quit()
+    assert c.quitting and c.autorun.paused
+    c.cancel_quit()
+    assert not c.quitting and not c.autorun.paused
+    c.pause_all(True)
+    c.request_quit()
+    c.cancel_quit()
+    assert c.autorun.paused  # paused by the person before: stays paused

@@ -306,12 +306,20 @@ class TrayController(QObject):
     def request_quit(self) -> None:
         """Quit now, or cancel running syncs and quit when they have stopped."""
         self.quitting = True
+        self._paused_before_quit = self.autorun.paused
         self.autorun.pause_all()
         if not self.running:
             self.quit_requested.emit()
             return
         for run in self.running.values():
             run.cancel.cancel()
+
+    def cancel_quit(self) -> None:
+        """The quit did not happen (a window kept unsaved changes): carry on."""
+        self.quitting = False
+        if not getattr(self, "_paused_before_quit", False):
+            self.autorun.resume_all()
+        self._emit_state()
 
     def shutdown(self) -> None:
         """Stop watchers and the engine thread (at exit, and in tests)."""

@@ -100,10 +100,11 @@ def _run_tray(app, instance) -> int:
     from app.gui.tray.view import TrayView
 
     app.setQuitOnLastWindowClosed(False)  # closing the window leaves the tray running
+    _claim_app_mutex()
     controller = TrayController()
     view = TrayView(controller)
     instance.show_requested.connect(lambda: controller.trigger("open_window"))
-    controller.quit_requested.connect(app.quit)
+    controller.quit_requested.connect(lambda: _quit(app, controller))
     view.show()
     controller.start()
     try:
@@ -113,3 +114,26 @@ def _run_tray(app, instance) -> int:
         controller.shutdown()
         instance.release()
     return 0
+
+
+def _claim_app_mutex() -> None:
+    """The Windows installer waits while this mutex exists: an upgrade must not
+    replace files under a running tray (see app/instance.py)."""
+    try:
+        from app.instance import create_app_mutex
+
+        create_app_mutex()
+    except Exception:  # noqa: BLE001 - a guard must never stop the tray
+        pass
+
+
+def _quit(app, controller) -> None:
+    """Close the windows opened from the tray first; one that keeps unsaved
+    changes (the person chose Cancel) keeps the whole app running."""
+    from app.gui.tray.window_link import open_windows
+
+    for window in open_windows():
+        if not window.close():
+            controller.cancel_quit()
+            return
+    app.quit()

@@ -65,3 +65,8 @@ def open_window(job: str | None, *, compare: bool = True) -> object | None:
     if job and compare and getattr(window.document, "path", None):
         QTimer.singleShot(0, window.compare)
     return window
+
+
+def open_windows() -> list:
+    """The windows opened from the tray that are still shown."""
+    return [w for w in _windows if w.isVisible()]

@@ -62,7 +62,9 @@ def tray_menu(entries: list[JobEntry], schedules: dict[str, Schedule], running: 
     """The whole menu: jobs (pinned first, then recent), then the app's items."""
     items: list[MenuItem] = []
     if entries:
-        for e in entries:
+        for i, e in enumerate(entries):
+            if i and entries[i - 1].pinned and not e.pinned:
+                items.append(SEPARATOR())  # the pinned jobs stand apart
             items.append(job_menu(e, schedules.get(e.path, Schedule()), e.path in running))
     else:
         items.append(MenuItem("No saved jobs yet", enabled=False))

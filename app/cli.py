@@ -285,8 +285,7 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
     if cancel.cancelled:
         code = EXIT_CANCELLED
     if args.json:
-        json.dump(doc, stdout, ensure_ascii=True)
-        stdout.write("\n")
+        stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")  # the C encoder: one write
         return code
     if runs:
         _print_preview(runs, stdout)

@@ -46,17 +46,35 @@ class SideIndex:
     hidden: set[str] = field(default_factory=set)  # keys of folders holding unseen items
 
 
-def index_side(scan: ScanResult, key) -> SideIndex:
+def _typed(t) -> Entry:
+    """An :class:`Entry` for a scan row (local scans deliver plain tuples,
+    which are cheaper to move between processes; only rows that reach the
+    plan are turned into Entry objects)."""
+    return t if type(t) is Entry else Entry._make(t)
+
+
+def index_side(scan: ScanResult, key, ignore_case: bool) -> SideIndex:
+    """Key a side's rows (``row[0]`` is the on-disk name, ``row[1]`` the kind)."""
     entries = scan.entries
-    by_key = {key(e[0]): e for e in entries}
+    clash = False
+    if ignore_case:
+        by_key = {key(e[0]): e for e in entries}
+    else:
+        by_key = {e[0]: e for e in entries}  # an ASCII name is its own key
+        for e in [e for e in entries if not e[0].isascii()]:  # NFC-normalize the rest
+            k = key(e[0])
+            if k != e[0]:
+                del by_key[e[0]]
+                clash = clash or k in by_key
+                by_key[k] = e
     collisions: dict[str, list[str]] = {}
-    if len(by_key) != len(entries):  # two names with one key (rare): find them
+    if clash or len(by_key) != len(entries):
         by_key = {}
-        for e in entries:
-            k = key(e.name)
+        for e in entries:  # two names with one key (rare): find them
+            k = key(e[0])
             prev = by_key.get(k)
             if prev is not None:
-                collisions.setdefault(k, [prev.name]).append(e.name)
+                collisions.setdefault(k, [prev[0]]).append(e[0])
                 continue
             by_key[k] = e
     dir_k = Kind.DIR
@@ -156,7 +174,8 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
                        keep_equal: bool = False, hash_parallel: int = 4) -> PairComparison:
     """Match two scans and give every path a category."""
     key = make_key_fn(ignore_case)
-    left, right = index_side(left_scan, key), index_side(right_scan, key)
+    left = index_side(left_scan, key, ignore_case)
+    right = index_side(right_scan, key, ignore_case)
     problems: list[Problem] = []
     excluded: set[str] = set()
     for side_name, idx, scan in (("left", left, left_scan), ("right", right, right_scan)):
@@ -194,6 +213,7 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
         if check_excluded and _under(k, excluded):
             continue
         if re_ is None:
+            le = _typed(le)
             items.append(PlanItem(le.name, le.kind, Category.LEFT_ONLY, Action.NONE, le, None))
             continue
         if le[1] is file_k and re_[1] is file_k:
@@ -202,8 +222,10 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
             if quick_time_size and le[2] == re_[2] and abs(le[3] - re_[3]) <= tol_ns:
                 equal += 1
                 if keep_equal:
+                    le, re_ = _typed(le), _typed(re_)
                     items.append(PlanItem(le.name, le.kind, Category.EQUAL, Action.NONE, le, re_))
                 continue
+        le, re_ = _typed(le), _typed(re_)
         cat = categorize(le, re_, settings)
         if cat is None:
             item = PlanItem(le.name, le.kind, Category.EQUAL, Action.NONE, le, re_)
@@ -215,12 +237,13 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
             if keep_equal:
                 items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
             continue
-        if le[1] is file_k and re_[1] is file_k:
+        if le.kind is file_k and re_.kind is file_k:
             differing_pairs.append((le, re_))
         items.append(PlanItem(le.name, le.kind, cat, Action.NONE, le, re_))
     for k, re_ in rmap.items():
         if k in lmap or (check_excluded and _under(k, excluded)):
             continue
+        re_ = _typed(re_)
         items.append(PlanItem(re_.name, re_.kind, Category.RIGHT_ONLY, Action.NONE, None, re_))
     items.sort(key=lambda i: key(i.path))
 
@@ -254,16 +277,19 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
 def _report_case_twins(idx: SideIndex, side_name: str, problems: list[Problem]) -> None:
     """On a case-sensitive pair, names differing only by case sync fine here,
     but no Windows folder could hold both: say so."""
+    keys = idx.by_key.keys()
+    if len(set(map(str.casefold, keys))) == len(keys):
+        return  # the usual case, found in one pass
     seen: dict[str, str] = {}
     for k, e in idx.by_key.items():
         folded = k.casefold()
         other = seen.get(folded)
         if other is not None:
-            problems.append(Problem(e.name, f'{side_name} side holds "{other}" and "{e.name}", '
-                                            "names that differ only by case (a Windows folder "
-                                            "cannot hold both)", warning=True, info=True))
+            problems.append(Problem(e[0], f'{side_name} side holds "{other}" and "{e[0]}", '
+                                          "names that differ only by case (a Windows folder "
+                                          "cannot hold both)", warning=True, info=True))
         else:
-            seen[folded] = e.name
+            seen[folded] = e[0]
 
 
 async def contents_equal(left_fs: FileSystem, right_fs: FileSystem, items: list[PlanItem],

@@ -319,8 +319,8 @@ class SyncSession:
         lmap, rmap = cmp.left.by_key, cmp.right.by_key
         for k, le in lmap.items():
             re_ = rmap.get(k)
-            if re_ is not None and k not in listed and le.kind is re_.kind:
-                new[k] = remember(le, re_)
+            if re_ is not None and k not in listed and le[1] is re_[1]:
+                new[k] = Remembered(le[1], le[2], le[3], re_[2], re_[3])
         done = {id(o.item): o for o in run.outcomes}
         for item in run.plan.items:
             k = key(item.path)

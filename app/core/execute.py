@@ -132,7 +132,7 @@ class PairExecutor:
         if not parent:
             return base
         existing = self._names[side].get(self._key(parent))
-        parent_name = existing.name if existing is not None else self._parent_on(parent, side)
+        parent_name = existing[0] if existing is not None else self._parent_on(parent, side)
         return f"{parent_name}/{base}"
 
     def _parent_on(self, parent: str, side: Side) -> str:
@@ -140,7 +140,7 @@ class PairExecutor:
         if not up:
             return base
         existing = self._names[side].get(self._key(up))
-        return f"{existing.name if existing else self._parent_on(up, side)}/{base}"
+        return f"{existing[0] if existing else self._parent_on(up, side)}/{base}"
 
     # -- checks ------------------------------------------------------------
     async def _expect(self, side: Side, name: str, expected: Entry | None) -> None:
@@ -243,7 +243,7 @@ class PairExecutor:
             return
         ready = self._ready_dirs.get(side)
         if ready is None:
-            ready = {e.name for e in self._names[side].values() if e.kind is Kind.DIR}
+            ready = {e[0] for e in self._names[side].values() if e[1] is Kind.DIR}
             self._ready_dirs[side] = ready
         if rel not in ready:
             await self.fs[side].mkdir(rel)

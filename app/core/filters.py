@@ -24,6 +24,7 @@ DEFAULT_INCLUDE = ("**",)
 DEFAULT_EXCLUDE = (".git/", "venv/", ".venv/", "__pycache__/", "*.pyc")
 
 _GROUP_NAME = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+_SUFFIX = re.compile(r"\*\.[A-Za-z0-9_~+-]+(?:\.[A-Za-z0-9_~+-]+)*")  # "*.pyc", "*.tar.gz"
 
 
 class FilterError(ValueError):
@@ -94,11 +95,16 @@ class PathFilter:
         # A folder-only pattern ("venv/") reaches a file only through a folder
         # above it, and excluded folders are never entered: files need only
         # the other patterns (unless negations make the order matter).
+        self._suffixes: tuple[str, ...] = ()
         if any(p.lstrip().startswith("!") for p in s.exclude):
             self._exclude_files = self._exclude
         else:
+            file_patterns = [p.strip() for p in s.exclude if not p.rstrip().endswith("/")]
+            # "*.pyc" and the like are a suffix test on the name: no regex needed
+            suffixes = [p[1:] for p in file_patterns if _SUFFIX.fullmatch(p)]
+            self._suffixes = tuple(x.casefold() if self.ignore_case else x for x in suffixes)
             self._exclude_files = _PatternList(
-                tuple(p for p in s.exclude if not p.rstrip().endswith("/")), self.ignore_case)
+                tuple(p for p in file_patterns if not _SUFFIX.fullmatch(p)), self.ignore_case)
         fold = str.casefold if self.ignore_case else str
         self._extra = frozenset(fold(d.strip("/")) for d in self.extra_excluded_dirs)
         self._fold = fold
@@ -133,6 +139,9 @@ class PathFilter:
             return False
         if not self._include_all and not self._include.match(rel):
             return False
+        if self._suffixes and (rel.casefold() if self.ignore_case else rel).endswith(
+                self._suffixes):
+            return False
         return self._exclude_files.empty or not self._exclude_files.match(rel)
 
     def names_dir(self, rel: str) -> bool:
@@ -151,10 +160,10 @@ def prune_dirs(entries: list, path_filter: PathFilter | None) -> list:
     from app.core.model import Kind
 
     keep_dirs: set[str] = set()
-    for e in entries:
-        if e.kind is not Kind.DIR:
-            parts = e.name.split("/")[:-1]
+    for e in entries:  # rows: e[0] name, e[1] kind
+        if e[1] is not Kind.DIR:
+            parts = e[0].split("/")[:-1]
             for i in range(1, len(parts) + 1):
                 keep_dirs.add("/".join(parts[:i]))
     return [e for e in entries
-            if e.kind is not Kind.DIR or e.name in keep_dirs or path_filter.names_dir(e.name)]
+            if e[1] is not Kind.DIR or e[0] in keep_dirs or path_filter.names_dir(e[0])]

@@ -380,6 +380,8 @@ def _tray(argv: list[str]) -> int:
 def gui_main(argv: list[str] | None = None) -> int:
     """Open the window (``syncpane``, ``syncpane JOB``, ``syncpane JOB --run``, ``tray``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "tray":
+        return _tray(argv[1:])
     try:
         from app.gui.main import run_gui
     except ImportError as exc:

@@ -176,6 +176,10 @@ class SyncSession:
     async def compare(self) -> list[PairRun]:
         """Scan and compare every pair, then plan with the job's settings."""
         self.problems = []
+        if any(not r.pair.left.is_sftp or not r.pair.right.is_sftp for r in self.runs):
+            from app.fs.local_scan import warm_up_pool
+
+            warm_up_pool()  # worker processes start while the locations open
         await self._open_all()
         errors: list[str] = []
         for run in self.runs:

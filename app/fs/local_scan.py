@@ -149,6 +149,8 @@ def _get_pool() -> ProcessPoolExecutor | None:
             try:
                 method = "forkserver" if sys.platform.startswith("linux") else "spawn"
                 ctx = multiprocessing.get_context(method)
+                if method == "forkserver":  # workers fork with this module loaded
+                    ctx.set_forkserver_preload([__name__])
                 _pool = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx)
             except (OSError, ValueError, ImportError):
                 _pool_failed = True
@@ -225,7 +227,9 @@ def _mark_pool_broken() -> None:
 
 
 def warm_up_pool() -> None:
-    """Start the worker processes ahead of time (the window does this at start)."""
+    """Start the worker processes ahead of time, so they are ready when the
+    first large folder is found (the engine calls this as a compare starts)."""
     pool = _get_pool()
     if pool is not None:
-        pool.submit(time.sleep, 0)
+        for _ in range(os.cpu_count() or 1):
+            pool.submit(time.sleep, 0)

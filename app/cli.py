@@ -45,8 +45,9 @@ def _empty_json(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"pairs": [], "summary": Summary().to_json(), "errors": errors}
 
 
-def _load_job(args: argparse.Namespace):
-    """The job from a file or from flags; raises JobError for any mistake."""
+def _load_job(args: argparse.Namespace, notes: list[dict[str, Any]]):
+    """The job from a file or from flags; raises JobError for any mistake.
+    Import warnings (FreeFileSync settings with no equivalent) go to ``notes``."""
     from app.core.job import JobError, job_from_flags, load_job, with_extra_excludes
 
     if args.job and (args.left or args.right):
@@ -56,7 +57,7 @@ def _load_job(args: argparse.Namespace):
             raise JobError("--variant, --direction and --method go with --left/--right; "
                            "a job file carries its own settings")
         if args.job.lower().endswith((".ffs_batch", ".ffs_gui")):
-            return _load_ffs(args.job)
+            return with_extra_excludes(_load_ffs(args.job, notes), args.exclude)
         return with_extra_excludes(load_job(args.job), args.exclude)
     if not (args.left and args.right):
         raise JobError("give a job file, or both --left and --right")
@@ -64,7 +65,7 @@ def _load_job(args: argparse.Namespace):
                           direction=args.direction, method=args.method, exclude=args.exclude)
 
 
-def _load_ffs(path: str):
+def _load_ffs(path: str, notes: list[dict[str, Any]]):
     from app.core.job import JobError, job_from_dict
 
     try:
@@ -76,7 +77,10 @@ def _load_ffs(path: str):
     except FfsImportError as exc:
         raise JobError(str(exc)) from None
     for w in imp.warnings:
-        print(f"syncpane: warning: {w.where}: {w.message}", file=sys.stderr)
+        notes.append({"path": None, "message": f"FreeFileSync import: {w.where}: {w.message}"})
+    for sp in getattr(imp, "skipped_pairs", []):
+        reason = getattr(sp, "reason", sp)
+        notes.append({"path": None, "message": f"FreeFileSync import: pair skipped: {reason}"})
     return job_from_dict(imp.job, os.path.dirname(os.path.abspath(path)), path=path)
 
 
@@ -261,9 +265,12 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
     if command == "compare":
         args.dry_run, args.force = True, False
     try:
-        job = _load_job(args)
+        notes: list[dict[str, Any]] = []
+        job = _load_job(args, notes)
     except (JobError, ValueError) as exc:
         return _fail(args.json, str(exc), stdout, stderr)
+    for n in notes:  # shown before anything runs
+        print(f"syncpane: warning: {n['message']}", file=stderr)
     cancel = CancelToken()
     progress = TerminalProgress(stderr)
 
@@ -284,6 +291,7 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         progress.finish()
     if cancel.cancelled:
         code = EXIT_CANCELLED
+    doc["errors"] = notes + doc["errors"]
     if args.json:
         stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")  # the C encoder: one write
         return code
@@ -296,7 +304,7 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         from app.core.model import Summary
 
         print(_summary_line(Summary(**doc["summary"]), verb), file=stdout)
-    for e in doc["errors"]:
+    for e in doc["errors"][len(notes):]:
         where = f"{e['path']}: " if e["path"] else ""
         print(f"syncpane: {where}{e['message']}", file=stderr)
     return code

@@ -106,3 +106,27 @@ def test_progress_goes_to_stderr_only_when_it_is_a_terminal(tmp_path):
     assert json.loads(out)["summary"]["copy_to_right"] == 1200  # stdout: JSON only
     terminal = b"".join(chunks).decode(errors="replace")
     assert "items" in terminal or "scanned" in terminal  # progress was drawn on the terminal
+
+
+def test_freefilesync_import_warnings_are_listed_before_running(tmp_path):
+    make_tree(tmp_path / "L", {"a.txt": "a"})
+    ffs = tmp_path / "job.ffs_batch"
+    ffs.write_text(f"""<?xml version="1.0" encoding="utf-8"?>
+<FreeFileSync XmlType="BATCH" XmlFormat="17">
+  <Compare><Variant>TimeAndSize</Variant></Compare>
+  <Synchronize><Variant>Update</Variant><DeletionPolicy>RecycleBin</DeletionPolicy></Synchronize>
+  <Filter><Include><Item>*</Item></Include><Exclude/>
+    <TimeSpan Type="LastDays">7</TimeSpan></Filter>
+  <FolderPairs>
+    <Pair><Left>{tmp_path / "L"}</Left><Right>{tmp_path / "R"}</Right></Pair>
+    <Pair><Left>{tmp_path / "L"}</Left><Right>ftp://user@host/x</Right></Pair>
+  </FolderPairs>
+</FreeFileSync>""", encoding="utf-8")
+    p = run_subprocess("sync", str(ffs), "--json")
+    doc = json.loads(p.stdout)
+    messages = [e["message"] for e in doc["errors"] if e["path"] is None]
+    assert any("FreeFileSync import" in m and "pair skipped" in m for m in messages)
+    assert any("FreeFileSync import" in m and "TimeSpan" in m for m in messages), messages
+    assert len(doc["pairs"]) == 1  # only the pair that can run
+    assert (tmp_path / "R" / "a.txt").read_text() == "a"
+    assert "warning: FreeFileSync import" in p.stderr

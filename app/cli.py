@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -281,9 +282,17 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         cancel.cancel()
         stderr.write("\nsyncpane: cancelling (Ctrl+C again to stop at once)...\n")
 
+    from app.core.joblock import JobLocked, job_lock
+
+    lock = contextlib.nullcontext()
+    if command == "sync" and not args.dry_run and job.path:
+        lock = job_lock(job.path, "cli", job_name=job.name)  # one run of a job at a time
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        code, doc, runs = asyncio.run(_run_job(job, args, command, cancel, progress))
+        with lock:
+            code, doc, runs = asyncio.run(_run_job(job, args, command, cancel, progress))
+    except JobLocked as exc:
+        return _fail(args.json, str(exc), stdout, stderr)
     except JobCannotRun as exc:
         return _fail(args.json, "; ".join(exc.problems), stdout, stderr)
     finally:

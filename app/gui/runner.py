@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.core.events import BytesDone, ScanProgress
+from app.gui.gc_policy import GcPolicy
 
 BATCH_INTERVAL_MS = 66  # ~15 updates a second
 
@@ -100,6 +101,7 @@ class EngineRunner(QObject):
         self._thread.wait_ready()
         self._busy = 0
         self._closed = False
+        self.gc_policy = GcPolicy()
         self._timer = QTimer(self)
         self._timer.setInterval(BATCH_INTERVAL_MS)
         self._timer.timeout.connect(self._flush)
@@ -126,6 +128,7 @@ class EngineRunner(QObject):
             coro.close()
             return
         self._busy += 1
+        self.gc_policy.busy()
         self._timer.start()
         fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
 
@@ -148,6 +151,7 @@ class EngineRunner(QObject):
         self._flush()
         if self._busy == 0:
             self._timer.stop()
+            self.gc_policy.idle()
         if callback is not None:
             callback(result, error)
 

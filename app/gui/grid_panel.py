@@ -50,7 +50,7 @@ class GridPanel(QWidget):
         # Fixed row heights: Qt never measures a million rows.
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(22)
-        self.view.horizontalHeader().setStretchLastSection(False)
+        self.view.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate((260, 75, 135, 85, 105, 260, 75, 135)):
             self.view.setColumnWidth(col, width)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)

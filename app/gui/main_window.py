@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QPushButton, QSplitter,
 from app.core.job import JobError, job_from_dict
 from app.gui.dialogs.asker import Asker
 from app.gui.grid_panel import GridPanel
-from app.gui.icons import icon
+from app.gui.icons import icon, warm_up
 from app.gui.job_actions import JobActions
 from app.gui.job_document import JobDocument
 from app.gui.pair_panel import PairListPanel
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._wire()
         self._restore_geometry()
+        warm_up()
         self.job_replaced()
 
     # -- layout ------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.progress.pause_clicked.connect(self._toggle_pause)
         self.pairs.changed.connect(self._pairs_edited)
         self.pairs.sftp_requested.connect(self.choose_sftp)
+        self.pairs.settings_requested.connect(self.edit_pair_sync)
         self.grid.row_change.connect(self.change_rows)
         self.runner.events.connect(self.progress.add_batch)
         c = self.controller
@@ -200,6 +202,37 @@ class MainWindow(QMainWindow):
 
         self._edit_section("filter", FilterSettingsDialog(self.document.section("filter"),
                                                           DEFAULT_EXCLUDE, self))
+
+    def edit_pair_sync(self, index: int) -> None:
+        """A pair's own ``sync`` section: shown merged over the job's, stored
+        as the pair's override only where it differs from the job."""
+        from app.gui.dialogs.settings import SyncSettingsDialog
+
+        self.pull_pairs()
+        pairs = copy.deepcopy(self.document.doc.get("pairs", []))
+        job_sync = self.document.section("sync")
+        own = dict(pairs[index].get("sync", {}))
+        dialog = SyncSettingsDialog({**job_sync, **own}, self)
+        dialog.setWindowTitle(f"Synchronization settings of pair {index + 1}")
+        if not dialog.exec():
+            return
+        defaults = SyncSettingsDialog(job_sync).section()  # the job's values, spelled out
+        differs = {k: v for k, v in dialog.section().items() if defaults.get(k) != v}
+        if differs:
+            pairs[index]["sync"] = differs
+        else:
+            pairs[index].pop("sync", None)
+        trial = copy.deepcopy(self.document.doc)
+        trial["pairs"] = [dict(p, left=p.get("left") or ".", right=p.get("right") or ".")
+                          for p in pairs]
+        try:
+            job_from_dict(trial, self.document.base_dir)
+        except JobError as exc:
+            self.ask.error("Settings not applied", str(exc))
+            return
+        self.document.doc["pairs"] = pairs
+        self.document.dirty = True
+        self.jobs.update_title()
 
     def choose_sftp(self, edit) -> None:
         from app.gui.dialogs.sftp_dialog import SftpDialog

@@ -43,6 +43,7 @@ class PairListPanel(QWidget):
 
     changed = Signal()
     sftp_requested = Signal(object)  # the LocationEdit to fill
+    settings_requested = Signal(int)  # a pair's own settings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,7 +110,13 @@ class PairListPanel(QWidget):
         remove.setToolTip("Remove this pair")
         remove.setAccessibleName(f"Remove pair {n + 1}")
         remove.clicked.connect(lambda: self._remove(left))
-        widgets = [label, left, lb, swap, right, rb, remove]
+        own = QToolButton()
+        own.setText("⚙")
+        own.setObjectName(f"pairSettingsButton{n}")
+        own.setToolTip("This pair's own synchronization settings")
+        own.setAccessibleName(f"Settings of pair {n + 1}")
+        own.clicked.connect(lambda: self.settings_requested.emit(self._index_of(left)))
+        widgets = [label, left, lb, swap, right, rb, own, remove]
         for col, w in enumerate(widgets):
             self._grid.addWidget(w, n, col)
         self._rows.append((left, right, widgets))
@@ -141,6 +148,9 @@ class PairListPanel(QWidget):
         left.setText(b)
         right.setText(a)
         self.changed.emit()
+
+    def _index_of(self, left: LocationEdit) -> int:
+        return next(i for i, (lft, _r, _w) in enumerate(self._rows) if lft is left)
 
     def _remove(self, left: LocationEdit) -> None:
         if len(self._rows) == 1:

@@ -4,7 +4,7 @@ a PyInstaller bundle alike."""
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
@@ -25,7 +25,7 @@ def icon_path(name: str) -> Path:
     return resources_dir() / "icons" / f"{name}.svg"
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """The named icon (QIcon renders the SVG sharply at any device pixel ratio);
     an empty icon when the file is missing, so a broken bundle still starts."""

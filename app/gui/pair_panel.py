@@ -155,7 +155,8 @@ class PairListPanel(QWidget):
     def _remove(self, left: LocationEdit) -> None:
         if len(self._rows) == 1:
             return  # a job always has a pair: clear it instead
-        pairs = [p for (lft, _r, _w), p in zip(self._rows, self.pairs()) if lft is not left]
+        pairs = [p for (lft, _r, _w), p in zip(self._rows, self.pairs(), strict=True)
+                 if lft is not left]
         self.set_pairs(pairs)
         self.changed.emit()
 

@@ -68,6 +68,8 @@ def test_heartbeat_stays_on_time_while_comparing_100k(qtbot, window, tmp_path, b
     left, right = big_trees
     window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
     beat = Heartbeat()
+    batches = []
+    window.runner.events.connect(lambda batch: batches.append(len(batch)))
     beat.start()
     started = time.perf_counter()
     with qtbot.waitSignal(window.controller.compared, timeout=240_000):
@@ -83,6 +85,8 @@ def test_heartbeat_stays_on_time_while_comparing_100k(qtbot, window, tmp_path, b
     print(f"\ncompare of {FILES:,} files took {elapsed:.1f} s; {beat.ticks} heartbeats, "
           f"worst lateness {beat.worst_ms:.1f} ms")
     assert beat.ticks > elapsed * 1000 / HEARTBEAT_MS / 3, "the timer must actually have run"
+    # Progress arrives in batches at ~15 a second, never one signal per file.
+    assert 0 < len(batches) <= elapsed * 1000 / 66 + 5
     assert beat.worst_ms <= MAX_LATE_MS
 
 
@@ -117,3 +121,18 @@ def test_a_million_rows_load_and_filter_fast(qtbot):
     print(f"\n1,000,000 rows: load {load:.2f} s, scroll to end {scroll * 1000:.0f} ms, "
           f"toggle a category {toggle:.2f} s")
     assert load < 5 and scroll < 0.5 and toggle < 5
+
+
+@pytest.mark.slow
+def test_cancel_a_running_compare(qtbot, window, tmp_path, big_trees):
+    left, right = big_trees
+    window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
+    cancel = window.findChild(object, "cancelButton")
+    with qtbot.waitSignal(window.controller.failed, timeout=120_000) as failed:
+        qtbot.mouseClick(window.findChild(object, "compareButton"), Qt.LeftButton)
+        assert cancel.isEnabled()
+        qtbot.mouseClick(cancel, Qt.LeftButton)
+    assert "cancelled" in failed.args[1]
+    assert window.findChild(object, "compareButton").isEnabled()
+    assert not window.findChild(object, "syncButton").isEnabled()
+    assert window.grid.model.total_rows == 0

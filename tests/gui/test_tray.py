@@ -204,13 +204,12 @@ def test_watch_mode_runs_the_job_once_after_a_burst(qtbot, make_controller, fold
     jobs, src, dst = folders
     job = make_job(jobs / "w.syncjob", src, dst, "Watched")
     c = make_controller()
-    c.set_watch(job, True, settle_seconds=0.5)
+    c.set_watch(job, True, settle_seconds=0.8)
     assert c.settings.schedule(job).watch
     assert c.autorun.status(os.path.abspath(job))["folders"] == [str(src)]
-    qtbot.wait(300)  # the observer is running
-    for i in range(8):
+    for i in range(8):  # a burst: far less than the settle time between changes
         (src / f"f{i}.txt").write_text(str(i))
-        qtbot.wait(80)
+        qtbot.wait(50)
     qtbot.waitUntil(lambda: len(c.results) == 1 and not c.running, timeout=20_000)
     qtbot.wait(1500)  # quiet afterwards: no second run
     assert len(c.results) == 1

@@ -268,7 +268,9 @@ def test_thousands_of_signal_emits_leave_true_alive(qtbot, controller):
     before = sys.getrefcount(True)
     for _ in range(3000):
         controller.state_changed.emit("idle", "Syncpane: idle")
-    assert sys.getrefcount(True) >= before
+    # Other threads may hold a few references to True at either moment; without
+    # the fix the count would have dropped by 3000 (and the process aborted).
+    assert sys.getrefcount(True) > before - 100
 
 
 def test_frozen_autostart_uses_the_window_program(tmp_path, monkeypatch):

@@ -1,0 +1,50 @@
+"""The pair list: add, remove, swap, drop a folder, recent locations."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from tests.gui.conftest import compare, rows, write_job
+from tests.util import make_tree
+
+
+def test_add_swap_remove_pairs(qtbot, window, tmp_path):
+    a = make_tree(tmp_path / "A", {"only-a.txt": "a"})
+    b = make_tree(tmp_path / "B", {})
+    window.jobs.new()
+    qtbot.mouseClick(window.findChild(object, "addPairButton"), Qt.LeftButton)
+    assert window.findChild(object, "leftPath1") is not None
+    window.findChild(object, "leftPath1").setText(str(b))
+    window.findChild(object, "rightPath1").setText(str(a))
+    qtbot.mouseClick(window.findChild(object, "swapButton1"), Qt.LeftButton)
+    assert window.findChild(object, "leftPath1").text() == str(a)
+    qtbot.mouseClick(window.findChild(object, "removePairButton0"), Qt.LeftButton)
+    assert window.findChild(object, "leftPath1") is None
+    assert window.findChild(object, "leftPath0").text() == str(a)
+    assert window.document.pairs() == [(str(a), str(b))] and window.document.dirty
+    compare(qtbot, window)
+    assert rows(window)["only-a.txt"]["action"] == "copy_to_right"
+    # Compared locations are offered again as completions.
+    recent = window.settings.get("recent_locations")
+    assert recent[:2] == [str(b), str(a)]
+    assert window.findChild(object, "leftPath0").completer().model().stringList()[:2] == \
+        [str(b), str(a)]
+
+
+def test_dropping_a_folder_fills_the_field(qtbot, window, tmp_path):
+    folder = make_tree(tmp_path / "dropped", {})
+    field = window.findChild(object, "rightPath0")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    event = QDropEvent(QPoint(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    field.dropEvent(event)
+    assert field.text() == str(folder)
+    assert window.document.pairs()[0][1] == str(folder)
+
+
+def test_job_title_names_the_job(qtbot, window, tmp_path):
+    left, right = make_tree(tmp_path / "L", {}), make_tree(tmp_path / "R", {})
+    window.jobs.open(str(write_job(tmp_path / "nightly.syncjob", left, right)), ask=False)
+    assert window.windowTitle().startswith("test job")
+    assert str(tmp_path / "nightly.syncjob") in window.windowTitle()

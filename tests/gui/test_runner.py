@@ -1,0 +1,56 @@
+"""The runner: engine coroutines off the GUI thread, events in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from app.core.events import BytesDone, ItemDone, ScanProgress
+from app.gui.runner import EngineRunner, EventBatcher
+
+
+def test_batcher_compacts_a_flood_of_events():
+    batcher = EventBatcher()
+    threads = [threading.Thread(target=lambda side=side: [
+        batcher(ScanProgress(0, side, n, f"d{n}")) for n in range(50_000)])
+        for side in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for _ in range(1000):
+        batcher(BytesDone(0, "big.bin", 4096))
+    batcher(ItemDone(0, "big.bin", "copy_to_right", True))
+    batch = batcher.drain()
+    scans = [e for e in batch if isinstance(e, ScanProgress)]
+    assert sorted((e.side, e.items) for e in scans) == [("left", 49_999), ("right", 49_999)]
+    assert [e.delta for e in batch if isinstance(e, BytesDone)] == [4096 * 1000]
+    assert len(batch) == 4
+    assert batcher.drain() == []
+
+
+def test_coroutines_run_off_the_gui_thread(qtbot):
+    runner = EngineRunner()
+    gui = threading.get_ident()
+    seen = {}
+
+    async def work():
+        seen["thread"] = threading.get_ident()
+        await asyncio.sleep(0.01)
+        return 42
+
+    results = []
+    runner.submit(work(), lambda result, error: results.append((result, error)))
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == [(42, None)] and seen["thread"] != gui
+
+    async def boom():
+        raise ValueError("bad")
+
+    runner.submit(boom(), lambda result, error: results.append((result, error)))
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+    assert isinstance(results[1][1], ValueError)
+    runner.shutdown()
+    runner.submit(work(), lambda *_a: results.append("late"))  # ignored after shutdown
+    qtbot.wait(50)
+    assert len(results) == 2

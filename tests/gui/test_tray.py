@@ -254,7 +254,6 @@ def test_quick_sync_waits_out_a_cli_run_holding_the_lock(qtbot, make_controller,
         proc.communicate("\n", timeout=10)
 
 
-@pytest.mark.xfail(strict=False, reason="CLI lock wiring pending")
 def test_cli_sync_is_kept_out_while_the_tray_holds_the_lock(folders):
     jobs, src, dst = folders
     (src / "f.txt").write_text("new")

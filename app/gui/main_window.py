@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
             lambda t, f, a: self.ask.host_key(t, f, a), self)
         self.jobs = JobActions(self)
         self.auto_run = False
+        self._keep_result = False
         self.last_outcome: SyncOutcome | None = None
         self._build()
         self._wire()
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         c.busy_changed.connect(self._busy_changed)
         c.compared.connect(self._show_plan)
+        c.compared.connect(self._show_notes)
         c.replanned.connect(self._show_plan)
         c.sync_finished.connect(self._sync_finished)
         c.failed.connect(self._failed)
@@ -248,8 +250,14 @@ class MainWindow(QMainWindow):
 
     # -- compare and synchronize -----------------------------------------------------------
     def compare(self) -> None:
+        """Compare all pairs (F5)."""
+        self._start_compare(keep_result=False)
+
+    def _start_compare(self, *, keep_result: bool) -> None:
+        """``keep_result``: a refresh after a sync leaves its log in view."""
         if self.controller.busy:
             return
+        self._keep_result = keep_result
         self.pull_pairs()
         try:
             job = self.document.to_job()
@@ -261,7 +269,8 @@ class MainWindow(QMainWindow):
             self.settings.remember("recent_locations", left)
             self.settings.remember("recent_locations", right)
         self.pairs.set_recent(self.settings.get("recent_locations", []))
-        self.result_view.hide()
+        if not keep_result:
+            self.result_view.hide()
         self.progress.reset("compare")
         self.controller.start_compare(job)
 
@@ -282,6 +291,17 @@ class MainWindow(QMainWindow):
             self.progress.finish(f"Compared: {self.grid.model.total_rows:,} items listed")
         if self.auto_run and self.progress.mode == "compare":
             self.synchronize()
+
+    def _show_notes(self, view: PlanView) -> None:
+        """What the comparison could not handle, and what the safety checks
+        will ask about, shown beside the grid (no dialog to click away)."""
+        lines = [f"{'warning' if p.warning else 'problem'}: {p.path or '(job)'}: {p.message}"
+                 for p in view.problems]
+        lines += [f"safety check: {r}" for r in view.refusals]
+        if lines and not self._keep_result:
+            self.result_view.show_result(
+                f"The comparison has {len(lines)} note(s); read them before synchronizing.",
+                "\n".join(lines))
 
     def synchronize(self) -> None:
         c = self.controller
@@ -323,7 +343,7 @@ class MainWindow(QMainWindow):
         if self.auto_run:
             self._end_run(outcome.exit_code)
         else:
-            self.compare()  # the grid shows the folders as they are now
+            self._start_compare(keep_result=True)  # the grid shows the folders as they are now
 
     def _failed(self, title: str, message: str) -> None:
         self.progress.finish(title)

@@ -138,6 +138,8 @@ def test_safety_refusal_needs_conscious_override(qtbot, window, tmp_path):
     window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
     view = compare(qtbot, window)
     assert view.refusals, "deleting 5 of 6 files is over the 50% limit"
+    notes = window.findChild(object, "resultLog").toPlainText()
+    assert window.result_view.isVisible() and "safety check" in notes
 
     window.ask.confirm_answer = (False, False)  # the person did not tick the box
     qtbot.mouseClick(window.findChild(object, "syncButton"), Qt.LeftButton)

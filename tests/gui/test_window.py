@@ -118,6 +118,7 @@ def test_override_a_row_then_synchronize(qtbot, window, tmp_path):
     # The grid refreshes itself: only the kept extra file still differs.
     qtbot.waitUntil(lambda: window.controller.has_plan, timeout=30_000)
     assert set(rows(window)) == {"extra.log"}
+    assert window.result_view.isVisible(), "the log stays in view after the refresh"
 
 
 def test_cancelled_confirmation_changes_nothing(qtbot, window, tmp_path):

@@ -242,3 +242,54 @@ def test_geometry_and_column_widths_remembered(qtbot, tmp_path):
     assert again.grid.view.columnWidth(0) == 333
     assert os.path.exists(again.settings.path)
     again.close()
+
+
+def test_keys_change_rows_both_ways(qtbot, window, tmp_path):
+    left, right = _trees(tmp_path)
+    window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
+    compare(qtbot, window)
+    view = window.findChild(object, "diffView")
+    # Ctrl+Left on the right-only file: bring it to the left instead of deleting it.
+    _select(window, "extra.log")
+    with qtbot.waitSignal(window.controller.replanned, timeout=10_000):
+        qtbot.keyClick(view, Qt.Key_Left, Qt.ControlModifier)
+    assert rows(window)["extra.log"]["action"] == "copy_to_left"
+    # Del on a left-only file: delete it where it is.
+    _select(window, "new.txt")
+    with qtbot.waitSignal(window.controller.replanned, timeout=10_000):
+        qtbot.keyClick(view, Qt.Key_Delete)
+    assert rows(window)["new.txt"]["action"] == "delete_left"
+    assert "← left: create 1, update 0, delete 1" in window.findChild(object, "statsBar").text()
+
+    with qtbot.waitSignal(window.controller.sync_finished, timeout=30_000) as done:
+        qtbot.keyClick(window, Qt.Key_F9)
+    assert done.args[0].exit_code == 0, done.args[0].log_text
+    assert (left / "extra.log").read_text() == "only here"
+    assert (right / "extra.log").read_text() == "only here"
+    assert not (left / "new.txt").exists() and not (right / "new.txt").exists()
+    assert (right / "docs" / "changed.md").read_text() == "new text"
+
+
+def test_f5_compares(qtbot, window, tmp_path):
+    left, right = _trees(tmp_path)
+    window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
+    with qtbot.waitSignal(window.controller.compared, timeout=30_000):
+        qtbot.keyClick(window, Qt.Key_F5)
+    assert "new.txt" in rows(window)
+
+
+def test_plain_start_restores_the_last_job(qtbot, tmp_path):
+    from app.gui.main import _parse, build_window
+    from tests.gui.conftest import FakeAsker
+
+    left, right = _trees(tmp_path)
+    job = write_job(tmp_path / "j.syncjob", left, right)
+    first = build_window(_parse([str(job)]))
+    qtbot.addWidget(first)
+    first.ask = FakeAsker()
+    first.close()
+    again = build_window(_parse([]))
+    qtbot.addWidget(again)
+    assert again.document.path == str(job)
+    assert again.findChild(object, "leftPath0").text() == str(left)
+    again.close()

@@ -61,6 +61,12 @@ def build_window(args: argparse.Namespace):
     return window
 
 
+def closes_after_run(code: int) -> bool:
+    """``--run``: success or the person's cancel closes the window; warnings
+    and errors keep it open with the log until the person closes it."""
+    return code in (0, 3)
+
+
 def run_gui(argv: list[str]) -> int:
     """Entry point used by ``app.cli.gui_main``; returns the exit status."""
     args = _parse(argv)
@@ -81,9 +87,8 @@ def run_gui(argv: list[str]) -> int:
 
         def finished(code: int) -> None:
             exit_code["value"] = code
-            if code in (0, 3):
-                window.close()  # success or the person's cancel: nothing left to read
-            # otherwise the window stays open with the log; closing it ends the app
+            if closes_after_run(code):
+                window.close()
 
         window.run_finished.connect(finished)
         QTimer.singleShot(0, window.compare)

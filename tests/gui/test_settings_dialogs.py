@@ -62,6 +62,7 @@ def test_sync_dialog_pictures_the_variant(qtbot):
     dialog = SyncSettingsDialog({"variant": "mirror", "direction": "to_right"})
     qtbot.addWidget(dialog)
     assert "━━━▶" in dialog.picture.text() and "deleted" in dialog.picture.text()
+    assert not dialog.image.pixmap().isNull()  # the drawn picture was found and rendered
     dialog.direction.setCurrentText("to_left")
     assert "◀━━━" in dialog.picture.text()
     dialog.variant.setCurrentText("two_way")

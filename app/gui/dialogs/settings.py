@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from app.gui.icons import icon
 
 ML_PRESET = (".git/", "venv/", ".venv/", "__pycache__/", "*.pyc", ".ipynb_checkpoints/",
              "wandb/")
@@ -110,12 +112,15 @@ class SyncSettingsDialog(_SectionDialog):
         self.moves = QCheckBox("Detect moved and renamed files")
         self.moves.setObjectName("detectMoves")
         self.moves.setChecked(bool(section.get("detect_moves", True)))
+        self.image = QLabel()
+        self.image.setObjectName("variantImage")
         self.picture = QLabel()
         self.picture.setObjectName("variantPicture")
         self.picture.setStyleSheet("font-family: monospace; background: #f7fafc; "
                                    "border: 1px solid #cbd5e0; padding: 8px;")
         self.caption = QLabel()
         self.form.addRow("Variant", self.variant)
+        self.form.addRow("", self.image)
         self.form.addRow("", self.picture)
         self.form.addRow("", self.caption)
         self.form.addRow("Direction", self.direction)
@@ -140,6 +145,10 @@ class SyncSettingsDialog(_SectionDialog):
                                       "left becomes an exact copy of the right")
         self.picture.setText(picture)
         self.caption.setText(caption)
+        side = "left" if self.direction.currentText() == "to_left" else "right"
+        name = f"variant-{v}-{side}" if v in ("mirror", "update") else f"variant-{v}"
+        self.image.setPixmap(icon(name).pixmap(QSize(244, 80)))
+        self.image.setAccessibleName(caption)
         self.direction.setEnabled(v in ("mirror", "update"))
 
     def section(self) -> dict[str, Any]:

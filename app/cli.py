@@ -293,6 +293,8 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
             code, doc, runs = asyncio.run(_run_job(job, args, command, cancel, progress))
     except JobLocked as exc:
         return _fail(args.json, str(exc), stdout, stderr)
+    except OSError as exc:  # the lock folder could not be created or opened
+        return _fail(args.json, f"cannot take the job's lock: {exc}", stdout, stderr)
     except JobCannotRun as exc:
         return _fail(args.json, "; ".join(exc.problems), stdout, stderr)
     finally:

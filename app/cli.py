@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -282,24 +281,26 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         cancel.cancel()
         stderr.write("\nsyncpane: cancelling (Ctrl+C again to stop at once)...\n")
 
-    from app.core.joblock import JobLocked, job_lock
+    from app.core.joblock import JobLocked, acquire_job_lock
 
-    lock = contextlib.nullcontext()
+    held = None
     if command == "sync" and not args.dry_run and job.path:
-        lock = job_lock(job.path, "cli", job_name=job.name)  # one run of a job at a time
+        try:  # one run of a job at a time, whoever starts it
+            held = acquire_job_lock(job.path, "cli", job_name=job.name)
+        except JobLocked as exc:
+            return _fail(args.json, str(exc), stdout, stderr)
+        except OSError as exc:
+            return _fail(args.json, f"cannot take the job's lock: {exc}", stdout, stderr)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        with lock:
-            code, doc, runs = asyncio.run(_run_job(job, args, command, cancel, progress))
-    except JobLocked as exc:
-        return _fail(args.json, str(exc), stdout, stderr)
-    except OSError as exc:  # the lock folder could not be created or opened
-        return _fail(args.json, f"cannot take the job's lock: {exc}", stdout, stderr)
+        code, doc, runs = asyncio.run(_run_job(job, args, command, cancel, progress))
     except JobCannotRun as exc:
         return _fail(args.json, "; ".join(exc.problems), stdout, stderr)
     finally:
         signal.signal(signal.SIGINT, previous)
         progress.finish()
+        if held is not None:
+            held.release()
     if cancel.cancelled:
         code = EXIT_CANCELLED
     doc["errors"] = notes + doc["errors"]

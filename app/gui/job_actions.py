@@ -35,7 +35,12 @@ class JobActions:
         self.w.setWindowModified(self.doc.dirty)
 
     def may_discard(self) -> bool:
-        """Ask about unsaved changes; False when the person cancels."""
+        """Ask about unsaved changes; False when the person cancels. A
+        running synchronization is never abandoned by switching jobs."""
+        if self.w.controller.busy == "sync":
+            self.w.ask.error("Synchronization running",
+                             "Wait for the synchronization to finish, or cancel it first.")
+            return False
         self.w.pull_pairs()
         if not self.doc.dirty:
             return True
@@ -60,6 +65,8 @@ class JobActions:
     def open(self, path: str, *, ask: bool = True) -> bool:
         """Load ``path``; a bad file shows an error and changes nothing."""
         if ask and not self.may_discard():
+            return False
+        if self.w.controller.busy == "sync":
             return False
         try:
             self.doc.open(path)

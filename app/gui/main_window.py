@@ -156,17 +156,27 @@ class MainWindow(QMainWindow):
         """A new or opened job: show its pairs, forget the old plan."""
         self.pairs.set_pairs(self.document.pairs())
         self.pairs.set_recent(self.settings.get("recent_locations", []))
+        self.plan_outdated(None)
+        self.jobs.update_title()
+
+    def plan_outdated(self, reason: str | None = "The job changed: compare again (F5).") -> None:
+        """Forget the shown plan: Synchronize must never act on a plan made
+        for other folders or settings than the ones now in the window."""
+        self.controller.invalidate()
         self.grid.show_items([])
         self.stats.show_stats(None)
-        self.controller.view = None
+        if reason:
+            self.stats.setText(reason)
         self._busy_changed(self.controller.busy)
-        self.jobs.update_title()
 
     def pull_pairs(self) -> None:
         self.document.set_pairs(self.pairs.pairs())
 
     def _pairs_edited(self) -> None:
+        before = self.document.pairs()
         self.pull_pairs()
+        if self.document.pairs() != before and self.controller.view is not None:
+            self.plan_outdated()
         self.jobs.update_title()
 
     def _edit_section(self, name: str, dialog) -> None:
@@ -184,7 +194,9 @@ class MainWindow(QMainWindow):
         except JobError as exc:
             self.ask.error("Settings not applied", str(exc))
             return
-        self.document.set_section(name, section)
+        if self.document.section(name) != section:
+            self.document.set_section(name, section)
+            self.plan_outdated()
         self.jobs.update_title()
 
     def edit_compare(self) -> None:
@@ -232,8 +244,10 @@ class MainWindow(QMainWindow):
         except JobError as exc:
             self.ask.error("Settings not applied", str(exc))
             return
-        self.document.doc["pairs"] = pairs
-        self.document.dirty = True
+        if pairs != self.document.doc.get("pairs"):
+            self.document.doc["pairs"] = pairs
+            self.document.dirty = True
+            self.plan_outdated()
         self.jobs.update_title()
 
     def choose_sftp(self, edit) -> None:

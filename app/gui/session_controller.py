@@ -83,6 +83,7 @@ class SessionController(QObject):
         self.overrides: dict[int, dict[str, Action]] = {}
         self.excluded: dict[int, list[str]] = {}
         self.view: PlanView | None = None
+        self._generation = 0
         #: Called on the engine loop with ``[(pair, items)]``: lets the grid
         #: flatten, count and sort a big plan before the GUI thread sees it.
         self.prepare: Callable[[list], Any] | None = None
@@ -117,7 +118,9 @@ class SessionController(QObject):
         self.cancel_token = CancelToken()
         self.overrides, self.excluded, self.view = {}, {}, None
         self._set_busy("compare")
-        self.runner.submit(self._compare(job, self.session), self._compare_done)
+        generation = self._generation
+        self.runner.submit(self._compare(job, self.session),
+                           lambda result, error: self._compare_done(result, error, generation))
         return True
 
     async def _compare(self, job: Job, old: SyncSession | None) -> tuple[SyncSession, PlanView]:
@@ -150,7 +153,20 @@ class SessionController(QObject):
         return PlanView(per_pair, plan_stats(i for _, i in per_pair), session.refusals, problems,
                         prepared)
 
-    def _compare_done(self, result, error) -> None:
+    def invalidate(self) -> None:
+        """The job or its settings changed: the shown plan no longer matches
+        them. A running comparison is cancelled and its result dropped."""
+        self._generation += 1
+        self.view = None
+        if self.busy == "compare":
+            self.cancel_token.cancel()
+
+    def _compare_done(self, result, error, generation: int) -> None:
+        if generation != self._generation:
+            if error is None:  # a result for a job that is no longer shown
+                self.runner.submit(result[0].close())
+            self._set_busy("")
+            return
         self._set_busy("")
         if error is not None:
             self.session = None

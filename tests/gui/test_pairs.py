@@ -48,3 +48,32 @@ def test_job_title_names_the_job(qtbot, window, tmp_path):
     window.jobs.open(str(write_job(tmp_path / "nightly.syncjob", left, right)), ask=False)
     assert window.windowTitle().startswith("test job")
     assert str(tmp_path / "nightly.syncjob") in window.windowTitle()
+
+
+def test_editing_a_pair_after_compare_outdates_the_plan(qtbot, window, tmp_path):
+    a = make_tree(tmp_path / "A", {"x.txt": "x"})
+    b = make_tree(tmp_path / "B", {})
+    window.jobs.open(str(write_job(tmp_path / "j.syncjob", a, b)), ask=False)
+    compare(qtbot, window)
+    assert window.findChild(object, "syncButton").isEnabled()
+    field = window.findChild(object, "rightPath0")
+    field.setText(str(tmp_path / "elsewhere"))
+    field.textEdited.emit(field.text())
+    assert not window.findChild(object, "syncButton").isEnabled()
+    assert window.findChild(object, "diffView").model().rowCount() == 0
+    assert "compare again" in window.findChild(object, "statsBar").text()
+
+
+def test_a_compare_for_a_job_no_longer_shown_is_dropped(qtbot, window, tmp_path):
+    a = make_tree(tmp_path / "A", {"x.txt": "x"})
+    b = make_tree(tmp_path / "B", {})
+    window.jobs.open(str(write_job(tmp_path / "one.syncjob", a, b)), ask=False)
+    qtbot.mouseClick(window.findChild(object, "compareButton"), Qt.LeftButton)
+    # Before its result can arrive (it comes through the event loop), open another job.
+    window.jobs.open(str(write_job(tmp_path / "two.syncjob", b, a)), ask=False)
+    qtbot.waitUntil(lambda: window.controller.busy == "", timeout=30_000)
+    qtbot.wait(100)
+    assert window.findChild(object, "diffView").model().rowCount() == 0
+    assert not window.findChild(object, "syncButton").isEnabled()
+    compare(qtbot, window)
+    assert rows(window)["x.txt"]["category"] == "right_only"  # the second job's view

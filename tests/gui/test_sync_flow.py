@@ -51,6 +51,8 @@ def test_cancel_mid_file_leaves_no_partial_file(qtbot, window, tmp_path):
         qtbot.waitUntil(lambda: window.findChild(object, "cancelButton").isEnabled())
         # Paused inside the big copy: its real name does not exist yet.
         assert not (right / "zz" / "big.bin").exists()
+        window.close()  # closing mid-sync is refused with a word, not done silently
+        assert window.isVisible() and window.ask.errors[-1][0] == "Synchronization running"
         qtbot.mouseClick(window.findChild(object, "cancelButton"), Qt.LeftButton)
 
     outcome = done.args[0]

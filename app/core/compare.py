@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 from app.core.events import CancelToken
@@ -61,7 +62,8 @@ def index_side(scan: ScanResult, key, ignore_case: bool) -> SideIndex:
         by_key = {key(e[0]): e for e in entries}
     else:
         by_key = {e[0]: e for e in entries}  # an ASCII name is its own key
-        for e in [e for e in entries if not e[0].isascii()]:  # NFC-normalize the rest
+        odd = [] if "".join(by_key).isascii() else [e for e in entries if not e[0].isascii()]
+        for e in odd:  # NFC-normalize the rest
             k = key(e[0])
             if k != e[0]:
                 del by_key[e[0]]
@@ -77,8 +79,7 @@ def index_side(scan: ScanResult, key, ignore_case: bool) -> SideIndex:
                 collisions.setdefault(k, [prev[0]]).append(e[0])
                 continue
             by_key[k] = e
-    dir_k = Kind.DIR
-    files = sum(1 for e in entries if e[1] is not dir_k)
+    files = len(entries) - list(map(itemgetter(1), entries)).count(Kind.DIR)
     return SideIndex(by_key, collisions, [p for p, _ in scan.problems], scan.leftovers, files,
                      {key(d) for d in scan.hidden_dirs})
 
@@ -278,8 +279,10 @@ def _report_case_twins(idx: SideIndex, side_name: str, problems: list[Problem]) 
     """On a case-sensitive pair, names differing only by case sync fine here,
     but no Windows folder could hold both: say so."""
     keys = idx.by_key.keys()
-    if len(set(map(str.casefold, keys))) == len(keys):
-        return  # the usual case, found in one pass
+    joined = "\0".join(keys)
+    folded = joined.casefold()
+    if folded == joined or len(set(folded.split("\0"))) == len(keys):
+        return  # the usual case, found with a few passes in C
     seen: dict[str, str] = {}
     for k, e in idx.by_key.items():
         folded = k.casefold()

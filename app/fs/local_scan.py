@@ -21,7 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from app.core.events import CancelToken
 from app.core.filters import PathFilter, prune_dirs
-from app.core.model import Entry, Kind
+from app.core.model import Kind
 from app.fs.base import RESERVED_PREFIX, TEMP_SUFFIX, ProgressFn, ScanOptions, ScanResult
 
 # Below this many entries a tree is listed in the calling thread.
@@ -139,6 +139,19 @@ def _walk_all(dirs: list[_Dir], symlinks: str, flt: PathFilter | None):
     return entries, problems, leftovers, hidden
 
 
+def _exit_with_parent() -> None:
+    """In a worker: end when the process that started the pool ends, however
+    it ends (a killed ``syncpane`` must not leave idle workers behind)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns once the parent is gone
+        os._exit(0)
+    threading.Thread(target=watch, name="syncpane-parent-watch", daemon=True).start()
+
+
 def _get_pool() -> ProcessPoolExecutor | None:
     """The shared scan pool, started on first use; None where processes fail."""
     global _pool, _pool_failed
@@ -151,7 +164,8 @@ def _get_pool() -> ProcessPoolExecutor | None:
                 ctx = multiprocessing.get_context(method)
                 if method == "forkserver":  # workers fork with this module loaded
                     ctx.set_forkserver_preload([__name__])
-                _pool = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx)
+                _pool = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx,
+                                            initializer=_exit_with_parent)
             except (OSError, ValueError, ImportError):
                 _pool_failed = True
         return _pool

@@ -224,3 +224,42 @@ def test_ctrl_c_cancels_cleanly_with_exit_3(tmp_path):
         assert target.read_bytes() == b"old weights"
     else:
         assert target.read_bytes() == big.read_bytes()
+
+
+def _descendants(pid: int) -> set[int]:
+    out = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            kids = []
+        out.update(kids)
+        todo += kids
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_syncpane_leaves_no_scan_workers_behind(tmp_path):
+    make_tree(tmp_path / "L", {f"d{i:03}/f{j:02}.txt": "x" for i in range(150) for j in range(40)})
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "app", "compare", "--left",
+                             str(tmp_path / "L"), "--right", str(tmp_path / "R")], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    helpers: set[int] = set()
+    while time.monotonic() < deadline and len(helpers) < 3 and proc.poll() is None:
+        helpers = _descendants(proc.pid)  # resource tracker, fork server, workers
+        time.sleep(0.01)
+    assert len(helpers) >= 3, "the scan never started its worker processes"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = helpers
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if os.path.exists(f"/proc/{p}") and
+                 "zombie" not in open(f"/proc/{p}/status").read().lower()}
+        time.sleep(0.1)
+    assert not alive, f"left running after the kill: {sorted(alive)}"

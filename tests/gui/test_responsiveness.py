@@ -132,7 +132,7 @@ def test_cancel_a_running_compare(qtbot, window, tmp_path, big_trees):
         qtbot.mouseClick(window.findChild(object, "compareButton"), Qt.LeftButton)
         assert cancel.isEnabled()
         qtbot.mouseClick(cancel, Qt.LeftButton)
-    assert "cancelled" in failed.args[1]
+    assert "cancelled" in failed.args[1], failed.args
     assert window.findChild(object, "compareButton").isEnabled()
     assert not window.findChild(object, "syncButton").isEnabled()
     assert window.grid.model.total_rows == 0

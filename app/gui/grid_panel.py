@@ -13,6 +13,17 @@ from app.gui.icons import icon
 from app.gui.models.plan_model import (ACTION_GROUP_LABELS, ACTION_GROUPS, ACTION_ICONS,
                                        CATEGORY_COLORS, CATEGORY_LABELS, PlanTableModel)
 
+#: What each colour means (the toggles' tooltips: the legend in words).
+CATEGORY_MEANING = {
+    Category.LEFT_ONLY: "exists only on the left",
+    Category.RIGHT_ONLY: "exists only on the right",
+    Category.LEFT_NEWER: "changed more recently on the left",
+    Category.RIGHT_NEWER: "changed more recently on the right",
+    Category.DIFFERENT: "same time, other size or content",
+    Category.CONFLICT: "both sides changed since the last sync, or a file faces a folder",
+    Category.EQUAL: "the same on both sides",
+}
+
 #: Row changes the person can ask for: (key, menu text, icon, shortcut).
 ROW_CHANGES = (
     ("copy_to_right", "Copy to the right →", "copy-right", "Ctrl+Right"),
@@ -70,6 +81,8 @@ class GridPanel(QWidget):
             b.setAccessibleName(f"Show {CATEGORY_LABELS[cat].lower()} items")
             b.setCheckable(True)
             b.setChecked(cat is not Category.EQUAL)
+            b.setToolTip(f"{CATEGORY_LABELS[cat]}: {CATEGORY_MEANING[cat]}. "
+                         "Click to show or hide these rows.")
             # The toggle wears the row colour: it is the legend too.
             b.setStyleSheet(f"QToolButton {{ background: {CATEGORY_COLORS[cat]}; "
                             "border: 1px solid #a0aec0; border-radius: 3px; padding: 2px 6px; }"

@@ -77,3 +77,16 @@ def test_a_compare_for_a_job_no_longer_shown_is_dropped(qtbot, window, tmp_path)
     assert not window.findChild(object, "syncButton").isEnabled()
     compare(qtbot, window)
     assert rows(window)["x.txt"]["category"] == "right_only"  # the second job's view
+
+
+def test_recent_jobs_menu_lists_opened_jobs(qtbot, window, tmp_path):
+    a, b = make_tree(tmp_path / "A", {}), make_tree(tmp_path / "B", {})
+    one = write_job(tmp_path / "one.syncjob", a, b)
+    two = write_job(tmp_path / "two.syncjob", b, a)
+    window.jobs.open(str(one), ask=False)
+    window.jobs.open(str(two), ask=False)
+    window.jobs._fill_recent()
+    listed = [act.text() for act in window.jobs.recent_menu.actions()]
+    assert listed == [str(two), str(one)]
+    window.jobs.recent_menu.actions()[1].trigger()
+    assert window.document.path == str(one)

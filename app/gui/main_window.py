@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         """Forget the shown plan: Synchronize must never act on a plan made
         for other folders or settings than the ones now in the window."""
         self.controller.invalidate()
-        self.grid.show_items([])
+        self._clear_grid()
         self.stats.show_stats(None)
         if reason:
             self.stats.setText(reason)
@@ -295,10 +295,12 @@ class MainWindow(QMainWindow):
         self.runner.submit(call(), lambda result, error: done(result) if error is None else None)
 
     def _show_plan(self, view: PlanView) -> None:
+        old = self._grid_containers()
         if view.prepared is not None:
             self.grid.install(view.prepared)
         else:
             self.grid.show_items(view.per_pair)
+        self.controller.discard(old)
         self.stats.show_stats(view.stats)
         self._busy_changed(self.controller.busy)
         if self.controller.busy == "" and self.progress.mode == "compare":
@@ -330,6 +332,16 @@ class MainWindow(QMainWindow):
         c.start_sync(force=force, interactive=not self.auto_run,
                      job_name=self.document.title)
 
+    def _grid_containers(self) -> list:
+        """The grid's current big lists, to be freed slowly once replaced."""
+        c = self.grid.model.content
+        return [x for x in (c.items, c.pair_of, c.lower, self.grid.model.visible_rows()) if x]
+
+    def _clear_grid(self) -> None:
+        old = self._grid_containers()
+        self.grid.show_items([])
+        self.controller.discard(old)
+
     def _summary_text(self) -> str:
         return "Synchronize now?\n\n" + self.stats.text().replace("    |    ", "\n")
 
@@ -352,7 +364,7 @@ class MainWindow(QMainWindow):
                        f"{s.skipped:,} skipped. Log: {outcome.log_path}")
             self.result_view.show_result(verdict, outcome.log_text)
         self.progress.finish(self.result_view.verdict.text())
-        self.grid.show_items([])
+        self._clear_grid()
         self.stats.show_stats(None)
         if self.auto_run:
             self._end_run(outcome.exit_code)

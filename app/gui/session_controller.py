@@ -21,6 +21,7 @@ from app.core.events import CancelToken, Cancelled
 from app.core.job import Job
 from app.core.model import Action, PlanItem
 from app.gui.runner import EngineRunner
+from app.gui.slow_drop import drop_slowly, session_containers
 from app.gui.stats import PlanStats, plan_stats
 
 
@@ -161,15 +162,26 @@ class SessionController(QObject):
         if self.busy == "compare":
             self.cancel_token.cancel()
 
+    def discard(self, containers: list) -> None:
+        """Free big containers nobody uses any more, off the GUI thread's time."""
+        if containers:
+            self.runner.submit(drop_slowly(containers))
+
     def _compare_done(self, result, error, generation: int) -> None:
+        old = self.session
         if generation != self._generation:
             if error is None:  # a result for a job that is no longer shown
                 self.runner.submit(result[0].close())
+                self.discard(session_containers(result[0]))
             self._set_busy("")
             return
         self._set_busy("")
-        if error is not None:
+        if old is not None:
+            # Closed in _compare already; its rows are emptied slowly.
             self.session = None
+            self.discard(session_containers(old))
+            del old
+        if error is not None:
             self.failed.emit("Comparison stopped", _describe(error, "comparison"))
             return
         self.session, self.view = result

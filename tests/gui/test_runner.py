@@ -54,3 +54,31 @@ def test_coroutines_run_off_the_gui_thread(qtbot):
     runner.submit(work(), lambda *_a: results.append("late"))  # ignored after shutdown
     qtbot.wait(50)
     assert len(results) == 2
+
+
+def test_an_old_plan_is_freed_without_holding_the_gil_long():
+    import time
+
+    from app.core.model import Action, Category, Entry, Kind, PlanItem
+    from app.gui.slow_drop import drop_slowly
+
+    items = [PlanItem(f"d/f{i}", Kind.FILE, Category.LEFT_ONLY, Action.NONE,
+                      Entry(f"d/f{i}", Kind.FILE, i, i), None) for i in range(200_000)]
+    index = {it.path: it.left for it in items}
+    stop, worst = threading.Event(), [0.0]
+
+    def watcher() -> None:  # another thread: how long must it wait for the GIL?
+        last = time.perf_counter()
+        while not stop.is_set():
+            time.sleep(0.001)
+            now = time.perf_counter()
+            worst[0] = max(worst[0], now - last)
+            last = now
+
+    t = threading.Thread(target=watcher)
+    t.start()
+    asyncio.run(drop_slowly([items, index]))
+    stop.set()
+    t.join()
+    assert items == [] and index == {}
+    assert worst[0] < 0.05, f"another thread waited {worst[0] * 1000:.0f} ms"

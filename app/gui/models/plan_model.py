@@ -278,6 +278,10 @@ class PlanTableModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
+    def visible_rows(self) -> list[int]:
+        """The current row index (the model's own list: do not change it)."""
+        return self._view
+
     def item_at(self, row: int) -> PlanItem:
         return self.content.items[self._view[row]]
 

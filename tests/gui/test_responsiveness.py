@@ -67,6 +67,14 @@ class Heartbeat:
 def test_heartbeat_stays_on_time_while_comparing_100k(qtbot, window, tmp_path, big_trees):
     left, right = big_trees
     window.jobs.open(str(write_job(tmp_path / "j.syncjob", left, right)), ask=False)
+    # The machine itself must keep an idle timer on time, or lateness
+    # measures other processes' load, not this window.
+    idle = Heartbeat()
+    idle.start()
+    qtbot.wait(1000)
+    idle.stop()
+    if idle.worst_ms > MAX_LATE_MS / 2:
+        pytest.skip(f"machine too busy to measure: an idle timer was {idle.worst_ms:.0f} ms late")
     beat = Heartbeat()
     batches = []
     window.runner.events.connect(lambda batch: batches.append(len(batch)))

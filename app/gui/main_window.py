@@ -5,18 +5,18 @@ controller and the job document; the behaviour lives in those parts."""
 from __future__ import annotations
 
 import base64
-import copy
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QPushButton, QSplitter, QVBoxLayout,
                                QWidget)
 
-from app.core.job import JobError, job_from_dict
+from app.core.job import JobError
 from app.gui.dialogs.asker import Asker
 from app.gui.grid_panel import GridPanel
 from app.gui.icons import icon, warm_up
 from app.gui.job_actions import JobActions
 from app.gui.job_document import JobDocument
+from app.gui.settings_actions import SettingsActions
 from app.gui.pair_panel import PairListPanel
 from app.gui.row_changes import exclusions_for, overrides_for
 from app.gui.runner import EngineRunner
@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
             self.runner, lambda p, m: self.ask.on_error(p, m),
             lambda t, f, a: self.ask.host_key(t, f, a), self)
         self.jobs = JobActions(self)
+        self.settings_actions = SettingsActions(self)
         self.auto_run = False
         self._keep_result = False
         self.last_outcome: SyncOutcome | None = None
@@ -76,8 +77,9 @@ class MainWindow(QMainWindow):
         for b in (self.compare_button, self.sync_button, self.cancel_button):
             bar.addWidget(b)
         bar.addSpacing(20)
-        for text, slot in (("Compare settings…", self.edit_compare),
-                           ("Sync settings…", self.edit_sync), ("Filters…", self.edit_filter)):
+        acts = self.settings_actions
+        for text, slot in (("Compare settings…", acts.edit_compare),
+                           ("Sync settings…", acts.edit_sync), ("Filters…", acts.edit_filter)):
             b = QPushButton(text)
             b.clicked.connect(slot)
             bar.addWidget(b)
@@ -127,9 +129,9 @@ class MainWindow(QMainWindow):
         self.sync_action = action(run, "S&ynchronize", self.synchronize, "F9", "syncAction")
         action(run, "C&ancel", self.controller.cancel, "Esc")
         opts = self.menuBar().addMenu("&Settings")
-        action(opts, "&Compare…", self.edit_compare)
-        action(opts, "&Synchronize…", self.edit_sync)
-        action(opts, "&Filters…", self.edit_filter)
+        action(opts, "&Compare…", self.settings_actions.edit_compare)
+        action(opts, "&Synchronize…", self.settings_actions.edit_sync)
+        action(opts, "&Filters…", self.settings_actions.edit_filter)
 
     def _wire(self) -> None:
         self.controller.prepare = self.grid.model.prepare
@@ -139,8 +141,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.controller.cancel)
         self.progress.pause_clicked.connect(self._toggle_pause)
         self.pairs.changed.connect(self._pairs_edited)
-        self.pairs.sftp_requested.connect(self.choose_sftp)
-        self.pairs.settings_requested.connect(self.edit_pair_sync)
+        self.pairs.sftp_requested.connect(self.settings_actions.choose_sftp)
+        self.pairs.settings_requested.connect(self.settings_actions.edit_pair_sync)
         self.grid.row_change.connect(self.change_rows)
         self.runner.events.connect(self.progress.add_batch)
         c = self.controller
@@ -178,89 +180,6 @@ class MainWindow(QMainWindow):
         if self.document.pairs() != before and self.controller.view is not None:
             self.plan_outdated()
         self.jobs.update_title()
-
-    def _edit_section(self, name: str, dialog) -> None:
-        """Apply a settings dialog's section only if the engine accepts the job."""
-        if not dialog.exec():
-            return
-        section = dialog.section()
-        trial = copy.deepcopy(self.document.doc)
-        trial[name] = section
-        # Empty location fields of a new job are not this dialog's business.
-        trial["pairs"] = [dict(p, left=p.get("left") or ".", right=p.get("right") or ".")
-                          for p in trial.get("pairs", []) if isinstance(p, dict)]
-        try:
-            job_from_dict(trial, self.document.base_dir)
-        except JobError as exc:
-            self.ask.error("Settings not applied", str(exc))
-            return
-        if self.document.section(name) != section:
-            self.document.set_section(name, section)
-            self.plan_outdated()
-        self.jobs.update_title()
-
-    def edit_compare(self) -> None:
-        from app.gui.dialogs.settings import CompareSettingsDialog
-
-        self._edit_section("compare", CompareSettingsDialog(self.document.section("compare"),
-                                                            self))
-
-    def edit_sync(self) -> None:
-        from app.gui.dialogs.settings import SyncSettingsDialog
-
-        self._edit_section("sync", SyncSettingsDialog(self.document.section("sync"), self))
-
-    def edit_filter(self) -> None:
-        from app.core.filters import DEFAULT_EXCLUDE
-        from app.gui.dialogs.settings import FilterSettingsDialog
-
-        self._edit_section("filter", FilterSettingsDialog(self.document.section("filter"),
-                                                          DEFAULT_EXCLUDE, self))
-
-    def edit_pair_sync(self, index: int) -> None:
-        """A pair's own ``sync`` section: shown merged over the job's, stored
-        as the pair's override only where it differs from the job."""
-        from app.gui.dialogs.settings import SyncSettingsDialog
-
-        self.pull_pairs()
-        pairs = copy.deepcopy(self.document.doc.get("pairs", []))
-        job_sync = self.document.section("sync")
-        own = dict(pairs[index].get("sync", {}))
-        dialog = SyncSettingsDialog({**job_sync, **own}, self)
-        dialog.setWindowTitle(f"Synchronization settings of pair {index + 1}")
-        if not dialog.exec():
-            return
-        defaults = SyncSettingsDialog(job_sync).section()  # the job's values, spelled out
-        differs = {k: v for k, v in dialog.section().items() if defaults.get(k) != v}
-        if differs:
-            pairs[index]["sync"] = differs
-        else:
-            pairs[index].pop("sync", None)
-        trial = copy.deepcopy(self.document.doc)
-        trial["pairs"] = [dict(p, left=p.get("left") or ".", right=p.get("right") or ".")
-                          for p in pairs]
-        try:
-            job_from_dict(trial, self.document.base_dir)
-        except JobError as exc:
-            self.ask.error("Settings not applied", str(exc))
-            return
-        if pairs != self.document.doc.get("pairs"):
-            self.document.doc["pairs"] = pairs
-            self.document.dirty = True
-            self.plan_outdated()
-        self.jobs.update_title()
-
-    def choose_sftp(self, edit) -> None:
-        from app.gui.dialogs.sftp_dialog import SftpDialog
-
-        conns = self.document.section("connections")
-        dialog = SftpDialog(self.runner, conns, edit.text(), self.controller.host_key_prompt,
-                            self)
-        if dialog.exec():
-            conns[dialog.key()] = dialog.connection()
-            self.document.set_section("connections", conns)
-            edit.setText(dialog.location())
-            self._pairs_edited()
 
     # -- compare and synchronize -----------------------------------------------------------
     def compare(self) -> None:

@@ -27,7 +27,7 @@ def test_ml_preset_goes_into_the_job_and_the_next_compare(qtbot, window, tmp_pat
     dialog = FilterSettingsDialog(window.document.section("filter"), DEFAULT_EXCLUDE, window)
     qtbot.addWidget(dialog)
     dialog.findChild(object, "mlPresetButton").click()
-    window._edit_section("filter", _accepting(dialog))
+    window.settings_actions.edit_section("filter", _accepting(dialog))
     # The defaults stay first, the preset adds what they lack, nothing twice.
     assert window.document.doc["filter"]["exclude"] == list(DEFAULT_EXCLUDE) + [
         ".ipynb_checkpoints/", "wandb/"]
@@ -43,7 +43,8 @@ def test_invalid_settings_are_refused_and_change_nothing(qtbot, window, tmp_path
     before = dict(window.document.doc)
     dialog = CompareSettingsDialog({}, window)
     qtbot.addWidget(dialog)
-    window._edit_section("compare", _accepting(dialog, lambda d: d.shift.setText("one")))
+    window.settings_actions.edit_section("compare",
+                                         _accepting(dialog, lambda d: d.shift.setText("one")))
     assert window.ask.errors and "ignore_time_shift_hours" in window.ask.errors[0][1]
     assert window.document.doc == before and not window.document.dirty
 
@@ -53,7 +54,7 @@ def test_invalid_settings_are_refused_and_change_nothing(qtbot, window, tmp_path
     def content_method(d):
         d.method.setCurrentText("content")
         d.shift.setText("1")
-    window._edit_section("compare", _accepting(ok, content_method))
+    window.settings_actions.edit_section("compare", _accepting(ok, content_method))
     assert window.document.doc["compare"]["method"] == "content"
     assert window.document.doc["compare"]["ignore_time_shift_hours"] == [1]
 
@@ -80,7 +81,7 @@ def test_pair_override_changes_only_that_pair(qtbot, window, tmp_path, monkeypat
         self.variant.setCurrentText("update")
         return 1
     monkeypatch.setattr(SyncSettingsDialog, "exec", choose_update)
-    window.edit_pair_sync(0)
+    window.settings_actions.edit_pair_sync(0)
     assert window.document.doc["pairs"][0]["sync"] == {"variant": "update"}
     assert "sync" not in window.document.doc or \
         window.document.doc["sync"].get("variant", "mirror") == "mirror"

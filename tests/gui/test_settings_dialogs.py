@@ -87,3 +87,46 @@ def test_pair_override_changes_only_that_pair(qtbot, window, tmp_path, monkeypat
         window.document.doc["sync"].get("variant", "mirror") == "mirror"
     compare(qtbot, window)
     assert rows(window)["extra.txt"]["action"] == "none"  # update never deletes
+
+
+def test_sftp_dialog_remembers_the_password_only_in_the_keyring(qtbot, window, monkeypatch):
+    import app.config.credentials as credentials
+    from app.gui.dialogs.sftp_dialog import SftpDialog
+
+    stored = {}
+
+    class FakeKeyring:
+        def set(self, target, secret):
+            stored[target] = secret
+
+    monkeypatch.setattr(credentials, "KeyringCredentials", FakeKeyring)
+    dialog = SftpDialog(window.runner, {}, "", None, window)
+    qtbot.addWidget(dialog)
+    dialog.host.setText("gpu.example.org")
+    dialog.user.setText("alice")
+    dialog.auth.setCurrentText("password")
+    dialog.password.setText("s3cret")
+    dialog.remember.setChecked(True)
+    dialog.folder.setText("/home/alice/data")
+    dialog._accept()
+    assert dialog.result() == 1
+    assert stored == {"alice@gpu.example.org:22": "s3cret"}
+    assert dialog.location() == "sftp://alice@gpu.example.org/home/alice/data"
+    assert dialog.connection() == {"auth": "password"}  # no secret in the job
+
+
+def test_sftp_dialog_without_a_keyring_stores_nothing(qtbot, window, monkeypatch):
+    import app.config.credentials as credentials
+    from app.gui.dialogs.sftp_dialog import SftpDialog
+
+    class NoKeyring:
+        def set(self, target, secret):
+            raise credentials.NoKeyringAvailable()
+
+    monkeypatch.setattr(credentials, "KeyringCredentials", NoKeyring)
+    dialog = SftpDialog(window.runner, {}, "sftp://bob@host.example/srv", None, window)
+    qtbot.addWidget(dialog)
+    dialog.password.setText("pw")
+    dialog.remember.setChecked(True)
+    dialog._accept()
+    assert dialog.result() == 0 and "not stored" in dialog.status.text()

@@ -13,7 +13,10 @@ from app.core.job import JobError
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
 
-JOB_FILTER = "Syncpane jobs (*.syncjob);;All files (*)"
+JOB_FILTER = ("Syncpane jobs (*.syncjob);;FreeFileSync jobs (*.ffs_batch *.ffs_gui);;"
+              "All files (*)")
+OPEN_FILTER = ("Jobs (*.syncjob *.ffs_batch *.ffs_gui);;Syncpane jobs (*.syncjob);;"
+               "FreeFileSync jobs (*.ffs_batch *.ffs_gui);;All files (*)")
 
 
 class JobActions:
@@ -58,7 +61,8 @@ class JobActions:
     def open_dialog(self) -> None:
         if not self.may_discard():
             return
-        path, _f = QFileDialog.getOpenFileName(self.w, "Open job", self._start_dir(), JOB_FILTER)
+        path, _f = QFileDialog.getOpenFileName(self.w, "Open job", self._start_dir(),
+                                               OPEN_FILTER)
         if path:
             self.open(path, ask=False)
 
@@ -69,13 +73,18 @@ class JobActions:
         if self.w.controller.busy == "sync":
             return False
         try:
-            self.doc.open(path)
+            notes = self.doc.open(path)
         except (JobError, OSError) as exc:
             self.w.ask.error("Cannot open the job", str(exc))
             return False
-        self.w.settings.remember("recent_jobs", self.doc.path)
-        self.w.settings.set("last_job", self.doc.path)
+        if self.doc.path:
+            self.w.settings.remember("recent_jobs", self.doc.path)
+            self.w.settings.set("last_job", self.doc.path)
         self.w.job_replaced()
+        if notes:  # a FreeFileSync job: say what did not carry over, before anything runs
+            self.w.ask.info("Imported from FreeFileSync",
+                            "Settings with no Syncpane equivalent:\n\n" + "\n".join(notes)
+                            + "\n\nSave the job to keep it as a .syncjob.")
         return True
 
     def save(self) -> bool:

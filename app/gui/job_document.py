@@ -39,12 +39,36 @@ class JobDocument:
     def new(self) -> None:
         self.doc, self.path, self.dirty = new_document(), None, False
 
-    def open(self, path: str) -> None:
-        """Load ``path``; on a JobError nothing here changes."""
+    def open(self, path: str) -> list[str]:
+        """Load ``path``; on a JobError nothing here changes.
+
+        A FreeFileSync job (``.ffs_batch``/``.ffs_gui``) is converted: it opens
+        as a new, unsaved Syncpane job (saving never overwrites the original),
+        and the import warnings are returned for the person to read.
+        """
+        if path.lower().endswith((".ffs_batch", ".ffs_gui")):
+            return self._import_ffs(path)
         job = load_job(path)
         self.doc = copy.deepcopy(job.raw) if job.raw else job_to_dict(job)
         self.path = os.path.abspath(path)
         self.dirty = False
+        return []
+
+    def _import_ffs(self, path: str) -> list[str]:
+        from app.core.ffs_import import FfsImportError, import_ffs_file
+        from app.core.job import JobError
+
+        try:
+            imp = import_ffs_file(path)
+        except FfsImportError as exc:
+            raise JobError(str(exc)) from None
+        job_from_dict(copy.deepcopy(imp.job), os.path.dirname(os.path.abspath(path)))
+        self.doc = copy.deepcopy(imp.job)
+        self.path = None
+        self.dirty = True
+        notes = [f"{w.where}: {w.message}" for w in imp.warnings]
+        notes += [f"pair skipped: {s.reason}" for s in imp.skipped_pairs]
+        return notes
 
     def to_job(self) -> Job:
         """Validate and build the engine's job (raises JobError)."""

@@ -18,6 +18,7 @@ class FakeAsker:
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.infos: list[tuple[str, str]] = []
         self.confirmations: list[tuple[str, list[str]]] = []
         self.confirm_answer = (True, False)
         self.error_decisions: list[str] = []
@@ -28,7 +29,7 @@ class FakeAsker:
         self.errors.append((title, message))
 
     def info(self, title: str, message: str) -> None:
-        pass
+        self.infos.append((title, message))
 
     def unsaved(self, job_title: str) -> str:
         return self.unsaved_answer

@@ -16,7 +16,9 @@ def test_open_a_freefilesync_job_shows_warnings_and_compares(qtbot, window, tmp_
   <Synchronize><Variant>Mirror</Variant><DeletionPolicy>RecycleBin</DeletionPolicy></Synchronize>
   <Filter><Include><Item>*</Item></Include><Exclude><Item>*.tmp</Item></Exclude>
     <TimeSpan Type="LastDays">7</TimeSpan></Filter>
-  <FolderPairs><Pair><Left>{tmp_path / "L"}</Left><Right>{tmp_path / "R"}</Right></Pair></FolderPairs>
+  <FolderPairs>
+    <Pair><Left>{tmp_path / "L"}</Left><Right>{tmp_path / "R"}</Right></Pair>
+  </FolderPairs>
 </FreeFileSync>""", encoding="utf-8")
     assert window.jobs.open(str(ffs), ask=False)
     assert window.ask.errors == []

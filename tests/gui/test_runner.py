@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from app.core.events import BytesDone, ItemDone, ScanProgress
 from app.gui.runner import EngineRunner, EventBatcher
 
@@ -56,6 +58,7 @@ def test_coroutines_run_off_the_gui_thread(qtbot):
     assert len(results) == 2
 
 
+@pytest.mark.timing
 def test_an_old_plan_is_freed_without_holding_the_gil_long():
     import time
 
@@ -75,6 +78,21 @@ def test_an_old_plan_is_freed_without_holding_the_gil_long():
             worst[0] = max(worst[0], now - last)
             last = now
 
+    # First the machine itself: while this thread runs plain Python (which
+    # hands the GIL over every few ms), how late does the watcher get? If
+    # that is already near the limit, the figure below would measure the
+    # machine's load, not the code.
+    t = threading.Thread(target=watcher)
+    t.start()
+    end = time.perf_counter() + 0.3
+    while time.perf_counter() < end:
+        sum(range(1000))
+    stop.set()
+    t.join()
+    if worst[0] > 0.025:
+        pytest.skip(f"machine too busy to measure: a thread waited {worst[0] * 1000:.0f} ms "
+                    "beside plain Python code")
+    stop, worst = threading.Event(), [0.0]
     t = threading.Thread(target=watcher)
     t.start()
     asyncio.run(drop_slowly([items, index]))

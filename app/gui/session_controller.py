@@ -16,6 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.config.paths import app_paths
+from app.core.joblock import JobLocked
 from app.core.engine import JobCannotRun, SafetyRefusal, SyncResult, SyncSession
 from app.core.events import CancelToken, Cancelled
 from app.core.job import Job
@@ -243,12 +244,20 @@ class SessionController(QObject):
         return True
 
     async def _sync(self, session: SyncSession, force: bool, on_error, job_name: str):
+        from app.core.joblock import acquire_job_lock
         from app.core.synclog import write_sync_log
 
+        held = None
+        if session.job.path:  # one run of a job at a time: the tray or a CLI run may hold it
+            held = await asyncio.to_thread(acquire_job_lock, session.job.path, "window",
+                                           job_name=job_name)
         try:
             result = await session.execute(force=force, on_error=on_error)
         except SafetyRefusal as exc:
             return SyncOutcome(None, refused=list(exc.problems))
+        finally:
+            if held is not None:
+                held.release()
         logs = app_paths().logs
         path = await asyncio.to_thread(write_sync_log, logs, job_name, session.runs, result)
         text = await asyncio.to_thread(path.read_text, encoding="utf-8", errors="replace")
@@ -314,4 +323,6 @@ def _describe(error: BaseException, what: str) -> str:
         return f"The {what} was cancelled; nothing more was changed."
     if isinstance(error, JobCannotRun):
         return "\n".join(error.problems)
+    if isinstance(error, JobLocked):
+        return f"Nothing was changed: {error}."
     return f"{type(error).__name__}: {error}"

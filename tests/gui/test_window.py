@@ -293,3 +293,18 @@ def test_plain_start_restores_the_last_job(qtbot, tmp_path):
     assert again.document.path == str(job)
     assert again.findChild(object, "leftPath0").text() == str(left)
     again.close()
+
+
+def test_synchronize_waits_for_nobody_while_the_tray_runs_the_job(qtbot, window, tmp_path):
+    from app.core.joblock import job_lock
+
+    left, right = _trees(tmp_path)
+    before = read_tree(right)
+    job = write_job(tmp_path / "j.syncjob", left, right)
+    window.jobs.open(str(job), ask=False)
+    compare(qtbot, window)
+    with job_lock(str(job), holder="tray"):
+        with qtbot.waitSignal(window.controller.sync_finished, timeout=30_000):
+            qtbot.mouseClick(window.findChild(object, "syncButton"), Qt.LeftButton)
+    assert read_tree(right) == before  # nothing changed
+    assert any("running in the tray" in text for _title, text in window.ask.errors)

@@ -76,7 +76,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def wait_listening(host: str, port: int, proc: subprocess.Popen, what: str,
-                   timeout: float = 10, netns: str | None = None) -> None:
+                   timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -204,7 +204,7 @@ class Lab:
             self.netns = None
 
     def close(self) -> None:
-        for what, proc in reversed(self.procs):
+        for _what, proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
                     os.kill(proc.pid, signal.SIGTERM)

@@ -96,6 +96,8 @@ async def _serve(listen_port: int, target_port: int, delay: float, max_queued: i
         try:
             await asyncio.gather(_pump(c_reader, s_writer, delay, max_queued),
                                  _pump(s_reader, c_writer, delay, max_queued))
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping: connections simply close
         finally:
             c_writer.close()
             s_writer.close()

@@ -13,6 +13,7 @@ import time
 from typing import Any, TextIO
 
 from app import __version__
+from app.core.units import human_size
 
 HEADLESS = ("compare", "sync", "credentials", "import", "tray")
 EXIT_OK, EXIT_WARN, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 2, 3
@@ -96,14 +97,6 @@ def _item_json(item) -> dict[str, Any]:
     return out
 
 
-def _human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
 _ARROWS = {"copy_to_right": "copy ->", "copy_to_left": "<- copy", "delete_left": "delete <",
            "delete_right": "> delete", "move_left": "<- move", "move_right": "move ->",
            "create_dir_right": "mkdir ->", "create_dir_left": "<- mkdir", "none": "  -",
@@ -123,7 +116,7 @@ def _print_preview(runs, out: TextIO) -> None:
             print("  (nothing to do: both sides are equal)", file=out)
         for item in items:
             src = item.left if item.action.value.endswith("right") else item.right
-            size = _human_size(src.size) if src is not None and item.kind.value == "file" else ""
+            size = human_size(src.size) if src is not None and item.kind.value == "file" else ""
             frm = f"  (from {item.from_path})" if item.from_path else ""
             note = f"  [{item.note}]" if item.note else ""
             print(f"  {_ARROWS.get(item.action.value, item.action.value):9} "
@@ -132,9 +125,9 @@ def _print_preview(runs, out: TextIO) -> None:
 
 def _summary_line(summary, verb: str) -> str:
     s = summary
-    parts = [f"{s.copy_to_right} copy ->" + (f" ({_human_size(s.bytes_to_right)})"
+    parts = [f"{s.copy_to_right} copy ->" + (f" ({human_size(s.bytes_to_right)})"
                                              if s.bytes_to_right else ""),
-             f"{s.copy_to_left} copy <-" + (f" ({_human_size(s.bytes_to_left)})"
+             f"{s.copy_to_left} copy <-" + (f" ({human_size(s.bytes_to_left)})"
                                             if s.bytes_to_left else ""),
              f"{s.delete_right} delete right", f"{s.delete_left} delete left",
              f"{s.move_right + s.move_left} moves", f"{s.conflicts} conflicts"]
@@ -176,8 +169,8 @@ class TerminalProgress:
         if self.total_bytes or self.items_done:
             rate = self.bytes_done / max(now - self.started, 1e-3)
             left = (self.total_bytes - self.bytes_done) / rate if rate > 0 else 0
-            text = (f"{self.items_done} items, {_human_size(self.bytes_done)} of "
-                    f"{_human_size(self.total_bytes)}, {_human_size(rate)}/s, ETA {left:.0f} s")
+            text = (f"{self.items_done} items, {human_size(self.bytes_done)} of "
+                    f"{human_size(self.total_bytes)}, {human_size(rate)}/s, ETA {left:.0f} s")
         else:
             text = f"scanned {sum(self.scanned.values())} items"
         self.stream.write("\r" + text[:100].ljust(100))

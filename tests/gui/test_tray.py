@@ -128,7 +128,7 @@ def test_sync_now_syncs_real_folders_and_reports_the_result(qtbot, make_controll
     assert tree(dst) == {"data/a.csv": b"x" * 1500, "b.txt": b"hello",
                          "same0": b"s", "same1": b"s", "same2": b"s"}
     assert notice.title == "Push data: synchronized"
-    assert notice.text == "2 files copied (1.5 KB), 1 deleted, 1 folder created"
+    assert notice.text == "2 files copied (1.5 KiB), 1 deleted, 1 folder created"
     assert notice.level == "info"
     assert c.state() == (IDLE, "Syncpane: idle")
     # A click opens the log of that sync.

@@ -237,7 +237,7 @@ def test_tooltip_shows_the_progress_of_a_running_sync(qtbot, controller):
     run.progress(BytesDone(0, "a", 1024 * 1024))
     for _ in range(3):
         run.progress(ItemDone(0, "a", "copy_to_right", True))
-    assert controller.state()[1].endswith("Push data: 3 of 10 items, 1.0 MB of 4.0 MB")
+    assert controller.state()[1].endswith("Push data: 3 of 10 items, 1.0 MiB of 4.0 MiB")
     controller.running.clear()
 
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from app.core.model import Action, Category, Kind, PlanItem
+from app.core.units import human_size
 from app.gui.icons import icon
 
 COLUMNS = ("Left", "Size", "Modified", "Category", "Action", "Right", "Size", "Modified")
@@ -75,16 +76,6 @@ ACTION_TEXT = {
     Action.MOVE_RIGHT: "move right", Action.MOVE_LEFT: "move left",
     Action.CONFLICT: "conflict", Action.NONE: "—",
 }
-
-
-def human_size(n: int) -> str:
-    """1536 → '1.5 KiB' (binary units, as file managers show them)."""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def _time_text(mtime_ns: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.units import human_size
 from app.gui.tray.quicksync import Kind, QuickSyncResult
 
 
@@ -17,14 +18,6 @@ class Notice:
     level: str = "info"  # info | warning | error
     click: tuple[str, str] | None = None
     job_path: str | None = None
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def _plural(n: int, word: str) -> str:

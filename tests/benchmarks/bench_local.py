@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.benchmarks.report import print_missing_and_goals
 from tests.benchmarks.trees import build_tree, derive_changed_copy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -420,14 +421,7 @@ def print_table(rows: list[Row], missing: dict[str, str], goals: list[tuple[str,
             ratio_m = f"{r.median / ref.median:.2f}" if ref else "-"
             print(f"  {r.tool:34} {r.best:8.3f} {r.median:9.3f} {r.peak_mb:8.0f} "
                   f"{r.maxrss_mb:10.0f} {ratio:>8} {ratio_m:>14}", file=out)
-    if missing:
-        print("\nNOT MEASURED", file=out)
-    for name, why in missing.items():
-        print(f"  {name}: {why}", file=out)
-    print("\nGOALS (issue 2)", file=out)
-    for text, met, detail in goals:
-        mark = "n/a    " if met is None else ("met    " if met else "NOT MET")
-        print(f"  [{mark}] {text}  ({detail})", file=out)
+    print_missing_and_goals(missing, goals, 2, out)
 
 
 def evaluate_goals(rows: list[Row]) -> list[tuple[str, bool | None, str]]:

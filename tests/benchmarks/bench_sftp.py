@@ -49,6 +49,7 @@ from tests.benchmarks.bench_local import (
     BenchError, Expected, Row, RunResult, Snapshot, Tool, _git_head, _need, check_rclone,
     check_rsync_dry, check_syncpane_compare, flush, prepare_trees, row_of, snapshot, timed_run,
     tool_version)
+from tests.benchmarks.report import print_missing_and_goals
 
 REPO = Path(__file__).resolve().parents[2]
 SSHD = "/usr/sbin/sshd"
@@ -587,14 +588,7 @@ def print_table(rows: list[Row], titles: dict[str, str], missing: dict[str, str]
             ratio_m = f"{r.median / ref.median:.2f}" if ref else "-"
             print(f"  {r.tool:42} {r.best:8.3f} {r.median:9.3f} {r.peak_mb:8.0f} "
                   f"{ratio:>10} {ratio_m:>9}", file=out)
-    if missing:
-        print("\nNOT MEASURED", file=out)
-        for name, why in missing.items():
-            print(f"  {name}: {why}", file=out)
-    print("\nGOALS (issue 3)", file=out)
-    for text, met, detail in goals:
-        mark = "n/a    " if met is None else ("met    " if met else "NOT MET")
-        print(f"  [{mark}] {text}  ({detail})", file=out)
+    print_missing_and_goals(missing, goals, 3, out)
 
 
 def evaluate_goals(rows: list[Row], prefixes: dict[str, str]) -> list[tuple[str, bool | None, str]]:

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.benchmarks.report import print_missing_and_goals
+from tests.benchmarks.report import print_missing_and_goals, ratios
 from tests.benchmarks.trees import build_tree, derive_changed_copy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -417,8 +417,7 @@ def print_table(rows: list[Row], missing: dict[str, str], goals: list[tuple[str,
         print(f"  {'tool':34} {'best s':>8} {'median s':>9} {'peak MB':>8} {'maxRSS MB':>10} "
               f"{'x rsync':>8} {'x rsync (med)':>14}", file=out)
         for r in sect:
-            ratio = f"{r.best / ref.best:.2f}" if ref else "-"
-            ratio_m = f"{r.median / ref.median:.2f}" if ref else "-"
+            ratio, ratio_m = ratios(r, ref)
             print(f"  {r.tool:34} {r.best:8.3f} {r.median:9.3f} {r.peak_mb:8.0f} "
                   f"{r.maxrss_mb:10.0f} {ratio:>8} {ratio_m:>14}", file=out)
     print_missing_and_goals(missing, goals, 2, out)

@@ -49,7 +49,7 @@ from tests.benchmarks.bench_local import (
     BenchError, Expected, Row, RunResult, Snapshot, Tool, _git_head, _need, check_rclone,
     check_rsync_dry, check_syncpane_compare, flush, prepare_trees, row_of, snapshot, timed_run,
     tool_version)
-from tests.benchmarks.report import print_missing_and_goals
+from tests.benchmarks.report import print_missing_and_goals, ratios
 
 REPO = Path(__file__).resolve().parents[2]
 SSHD = "/usr/sbin/sshd"
@@ -584,8 +584,7 @@ def print_table(rows: list[Row], titles: dict[str, str], missing: dict[str, str]
         print(f"  {'tool':42} {'best s':>8} {'median s':>9} {'peak MB':>8} "
               f"{'x ' + ref_name.split()[-1]:>10} {'(median)':>9}", file=out)
         for r in sect:
-            ratio = f"{r.best / ref.best:.2f}" if ref else "-"
-            ratio_m = f"{r.median / ref.median:.2f}" if ref else "-"
+            ratio, ratio_m = ratios(r, ref)
             print(f"  {r.tool:42} {r.best:8.3f} {r.median:9.3f} {r.peak_mb:8.0f} "
                   f"{ratio:>10} {ratio_m:>9}", file=out)
     print_missing_and_goals(missing, goals, 3, out)

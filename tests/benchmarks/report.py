@@ -16,3 +16,10 @@ def print_missing_and_goals(missing: dict[str, str], goals: list[tuple[str, bool
     for text, met, detail in goals:
         mark = "n/a    " if met is None else ("met    " if met else "NOT MET")
         print(f"  [{mark}] {text}  ({detail})", file=out)
+
+
+def ratios(row, ref) -> tuple[str, str]:
+    """``row``'s best and median time as multiples of the reference peer's."""
+    if ref is None:
+        return "-", "-"
+    return f"{row.best / ref.best:.2f}", f"{row.median / ref.median:.2f}"

@@ -132,6 +132,14 @@ class FileSystem(Protocol):
                    cancel: CancelToken) -> ScanResult:
         """List the whole tree below the root, honouring ``options``."""
 
+    async def list_dir(self, rel: str) -> list[Entry]:
+        """The direct children of folder ``rel``, sorted by name, as ``lstat``
+        sees them (a symlink is a ``SYMLINK`` entry; its ``link_target`` is not
+        read). Names are relative to the root, as a scan gives them; Syncpane's
+        own reserved names and special files (sockets, devices) are left out.
+        :class:`NotFound` if ``rel`` does not exist, another :class:`FsError`
+        if it cannot be listed (not a folder, access denied)."""
+
     async def stat(self, rel: str, follow: bool = False) -> Entry | None:
         """The item at ``rel``, or None. A final symlink is reported as a link
         unless ``follow`` (then its target is described, as a scan with

@@ -19,9 +19,9 @@ import threading
 
 from app.core.events import CancelToken
 from app.core.model import Entry, Kind
-from app.fs.base import (AccessDenied, AlreadyExists, BadName, BytesFn, FsError, NoSpace, NotEmpty,
-                         NotFound,
-                         ProgressFn, RootState, ScanOptions, ScanResult)
+from app.fs.base import (RESERVED_PREFIX, AccessDenied, AlreadyExists, BadName, BytesFn, FsError,
+                         NoSpace, NotEmpty, NotFound, ProgressFn, RootState, ScanOptions,
+                         ScanResult)
 from app.fs.local_scan import scan_local_tree
 from app.fs.winnames import extended_path, windows_name_problem
 
@@ -147,6 +147,35 @@ class LocalFS:
                    cancel: CancelToken) -> ScanResult:
         return await asyncio.to_thread(scan_local_tree, self.local_path(""), options, progress,
                                        cancel)
+
+    async def list_dir(self, rel: str) -> list[Entry]:
+        """The direct children of folder ``rel`` (see the protocol)."""
+        try:
+            return await _io(self._list_dir, rel)
+        except OSError as exc:
+            raise os_error(exc, "cannot list", rel) from exc
+
+    def _list_dir(self, rel: str) -> list[Entry]:
+        prefix = rel + "/" if rel else ""
+        out = []
+        with os.scandir(self.local_path(rel)) as it:
+            for item in it:
+                if item.name.startswith(RESERVED_PREFIX):
+                    continue
+                try:
+                    st = item.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # gone since the folder was read
+                r, mode = prefix + item.name, st.st_mode
+                if stat_mod.S_ISDIR(mode):
+                    out.append(Entry(r, Kind.DIR, 0, st.st_mtime_ns))
+                elif stat_mod.S_ISLNK(mode):
+                    out.append(Entry(r, Kind.SYMLINK, 0, st.st_mtime_ns))
+                elif stat_mod.S_ISREG(mode):
+                    out.append(Entry(r, Kind.FILE, st.st_size, st.st_mtime_ns, None,
+                                     mode & 0o7777))
+        out.sort()
+        return out
 
     async def stat(self, rel: str, follow: bool = False) -> Entry | None:
         return await _io(self.stat_now, rel, follow)

@@ -234,6 +234,26 @@ class SftpFS:
             return RootState.UNREADABLE
         return RootState.OK
 
+    async def list_dir(self, rel: str) -> list[Entry]:
+        """The direct children of folder ``rel`` (see the protocol), one SFTP listing."""
+        from app.fs.sftp_readdir import list_dir
+
+        path = self.abs(rel)
+        names = await self._call("cannot list", rel, lambda s, _a: list_dir(s, path))
+        prefix = rel + "/" if rel else ""
+        out = []
+        for name, mode, size, mtime in sorted(names):
+            if name.startswith(base.RESERVED_PREFIX):
+                continue
+            r, mtime_ns = prefix + name, mtime * 1_000_000_000
+            if stat_mod.S_ISDIR(mode):
+                out.append(Entry(r, Kind.DIR, 0, mtime_ns))
+            elif stat_mod.S_ISLNK(mode):
+                out.append(Entry(r, Kind.SYMLINK, 0, mtime_ns))
+            elif stat_mod.S_ISREG(mode):
+                out.append(Entry(r, Kind.FILE, size, mtime_ns, None, mode & 0o7777))
+        return out
+
     async def scan(self, options: ScanOptions, progress: ProgressFn,
                    cancel: CancelToken) -> ScanResult:
         """The whole tree: one remote ``find`` when allowed, else parallel SFTP listing."""

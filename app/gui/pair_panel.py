@@ -1,7 +1,8 @@
 """The folder pairs: one row per pair, a location field on each side.
 
 Fields are typed, pasted, dropped (a folder from the file manager) or chosen
-(a local folder dialog, or an SFTP location from the connection dialog).
+(a local folder dialog, or an SFTP location from the connection dialog and
+its folder browser).
 Recently used locations are offered as completions.
 """
 
@@ -125,13 +126,14 @@ class PairListPanel(QWidget):
 
     def _browse_button(self, edit: LocationEdit) -> QToolButton:
         button = QToolButton()
+        button.setObjectName(edit.objectName().replace("Path", "Browse"))
         button.setIcon(icon("folder"))
         button.setToolTip("Choose a local folder or an SFTP location")
         button.setAccessibleName(f"Browse for {edit.accessibleName().lower()}")
         button.setPopupMode(QToolButton.MenuButtonPopup)
         menu = QMenu(button)
         menu.addAction("Local folder…", lambda: self._browse_local(edit))
-        menu.addAction("SFTP server…", lambda: self.sftp_requested.emit(edit))
+        menu.addAction("SFTP folder…", lambda: self.sftp_requested.emit(edit))
         button.setMenu(menu)
         button.clicked.connect(lambda: self._browse_local(edit))
         return button

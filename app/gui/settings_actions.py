@@ -91,13 +91,20 @@ class SettingsActions:
         self.w.jobs.update_title()
 
     def choose_sftp(self, edit) -> None:
+        """The connection dialog (window-modal, not blocking): on OK, or a folder
+        chosen in its browser, the field gets the ``sftp://`` location and the
+        job the server's connection settings."""
         from app.gui.dialogs.sftp_dialog import SftpDialog
 
         conns = self.w.document.section("connections")
         dialog = SftpDialog(self.w.runner, conns, edit.text(), self.w.controller.host_key_prompt,
                             self.w)
-        if dialog.exec():
+
+        def accepted() -> None:
             conns[dialog.key()] = dialog.connection()
             self.w.document.set_section("connections", conns)
             edit.setText(dialog.location())
             self.w._pairs_edited()
+        dialog.accepted.connect(accepted)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()

@@ -56,6 +56,11 @@ class SftpDialog(QDialog):
         self.remember.setObjectName("sftpRemember")
         self.folder = QLineEdit("/")
         self.folder.setObjectName("sftpFolder")
+        browse_folders = QPushButton("Browse…")
+        browse_folders.setObjectName("sftpBrowseButton")
+        browse_folders.setAccessibleName("Browse the folders on the server")
+        browse_folders.clicked.connect(self.browse_folders)
+        self.browse_button = browse_folders
         self.status = QLabel("")
         self.status.setObjectName("sftpStatus")
         self.status.setWordWrap(True)
@@ -75,7 +80,10 @@ class SftpDialog(QDialog):
         form.addRow("Key file", key_row)
         form.addRow("Password / passphrase", self.password)
         form.addRow("", self.remember)
-        form.addRow("Remote folder", self.folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder)
+        folder_row.addWidget(browse_folders)
+        form.addRow("Remote folder", folder_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         row = QHBoxLayout()
@@ -87,7 +95,13 @@ class SftpDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._connections = connections
+        self._closed = False
+        self.browser = None
         self._load(initial)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt's name
+        self._closed = True  # a late "Test connection" answer must not touch a closed dialog
+        super().done(result)
 
     # -- values ------------------------------------------------------------------
     def _load(self, url: str) -> None:
@@ -110,11 +124,15 @@ class SftpDialog(QDialog):
     def key(self) -> str:
         return f"{self.user.text().strip()}@{self.host.text().strip()}:{self.port.value()}"
 
-    def location(self) -> str:
+    def location(self, folder: str | None = None) -> str:
+        """The ``sftp://`` URL of ``folder`` (default: the Remote folder field)."""
         port = "" if self.port.value() == 22 else f":{self.port.value()}"
-        folder = self.folder.text().strip() or "/"
+        if folder is None:
+            folder = self.folder.text()
+        folder = folder.strip() or "/"
         if not folder.startswith("/"):
             folder = "/" + folder
+        folder = folder.replace("%", "%25")  # the URL's path is percent-decoded when read
         return (f"sftp://{self.user.text().strip()}@{_host_in_url(self.host.text().strip())}"
                 f"{port}{folder}")
 
@@ -132,10 +150,31 @@ class SftpDialog(QDialog):
         if path:
             self.key_file.setText(path)
 
-    def _job(self):
-        doc = {"syncpane_job": 1, "pairs": [{"left": self.location(), "right": self.location()}],
+    def _job(self, folder: str | None = None):
+        url = self.location(folder)
+        doc = {"syncpane_job": 1, "pairs": [{"left": url, "right": url}],
                "connections": {self.key(): self.connection()}}
         return job_from_dict(doc, None)
+
+    def opener(self, job):
+        """A ``LocationOpener`` for ``job`` with this form's password (used for
+        this session only) and the window's host-key question."""
+        from app.fs.factory import LocationOpener
+
+        creds = None
+        if self.password.text():
+            from app.config.credentials import InMemoryCredentials
+
+            creds = InMemoryCredentials({self.key(): self.password.text()})
+        return LocationOpener(job, credentials=creds, host_key_prompt=self.host_key_prompt)
+
+    def _sftp_available(self) -> bool:
+        try:
+            import app.fs.sftp_open  # noqa: F401 - present once SFTP support is installed
+        except ImportError as exc:
+            self.status.setText(f"SFTP is not available in this build yet ({exc}).")
+            return False
+        return True
 
     # -- actions -------------------------------------------------------------------
     def test_connection(self) -> None:
@@ -144,24 +183,14 @@ class SftpDialog(QDialog):
         except JobError as exc:
             self.status.setText(f"Check the fields: {exc}")
             return
-        try:
-            import app.fs.sftp_open  # noqa: F401 - present once SFTP support is installed
-        except ImportError as exc:
-            self.status.setText(f"SFTP is not available in this build yet ({exc}).")
+        if not self._sftp_available():
             return
         self.status.setText("Connecting…")
         self.test_button.setEnabled(False)
         self.runner.submit(self._try_open(job), self._tested)
 
     async def _try_open(self, job) -> str:
-        from app.fs.factory import LocationOpener
-
-        creds = None
-        if self.password.text():
-            from app.config.credentials import InMemoryCredentials
-
-            creds = InMemoryCredentials({self.key(): self.password.text()})
-        opener = LocationOpener(job, credentials=creds, host_key_prompt=self.host_key_prompt)
+        opener = self.opener(job)
         try:
             fs = await opener.open(job.pairs[0].left)
             state = await fs.root_state()
@@ -169,7 +198,33 @@ class SftpDialog(QDialog):
         finally:
             await opener.close()
 
+    def browse_folders(self) -> None:
+        """Open the folder browser on this server; its choice fills the Remote
+        folder field and accepts this dialog."""
+        from app.gui.dialogs.remote_browser import RemoteFolderDialog, RemoteFolderLister
+
+        try:
+            job = self._job("/")
+        except JobError as exc:
+            self.status.setText(f"Check the fields: {exc}")
+            return
+        if not self._sftp_available():
+            return
+        self.status.setText("")
+        browser = RemoteFolderDialog(self.runner, RemoteFolderLister(job, self.opener(job)),
+                                     self.folder.text().strip() or "/", self.key(), self)
+        self.browser = browser
+
+        def chosen() -> None:
+            self.folder.setText(browser.chosen_path())
+            self._accept()
+        browser.accepted.connect(chosen)
+        browser.finished.connect(browser.deleteLater)
+        browser.open()
+
     def _tested(self, message, error) -> None:
+        if self._closed:
+            return
         self.test_button.setEnabled(True)
         self.status.setText(message if error is None else f"Failed: {error}")
 

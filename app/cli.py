@@ -264,6 +264,12 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         return _fail(args.json, str(exc), stdout, stderr)
     for n in notes:  # shown before anything runs
         print(f"syncpane: warning: {n['message']}", file=stderr)
+    if any(not p.left.is_sftp or not p.right.is_sftp for p in job.pairs):
+        from app.fs.local_scan import warm_up_pool
+
+        # Now, while this process has one thread (so the scan workers can simply
+        # fork) and before the job's lock is taken (a forked worker would hold it too).
+        warm_up_pool()
     cancel = CancelToken()
     progress = TerminalProgress(stderr)
 

@@ -31,6 +31,7 @@ _TASKS_PER_WORKER = 6
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_failed = False
+_warm = False
 
 # (rel, os path, ancestor (dev, ino) pairs for link-loop detection)
 _Dir = tuple[str, str, frozenset]
@@ -152,6 +153,17 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="syncpane-parent-watch", daemon=True).start()
 
 
+def _start_method() -> str:
+    """How worker processes start. A plain fork costs milliseconds where a
+    fork server costs a new interpreter (0.1-0.3 s, paid before the first
+    large folder can be handed out), but forking is only safe while this
+    process runs a single thread (the command line, before its event loop
+    starts); a process with threads (the window) uses the fork server."""
+    if not sys.platform.startswith("linux"):
+        return "spawn"
+    return "fork" if threading.active_count() == 1 else "forkserver"
+
+
 def _get_pool() -> ProcessPoolExecutor | None:
     """The shared scan pool, started on first use; None where processes fail."""
     global _pool, _pool_failed
@@ -160,9 +172,14 @@ def _get_pool() -> ProcessPoolExecutor | None:
     with _pool_lock:
         if _pool is None and not _pool_failed:
             try:
-                method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+                method = _start_method()
                 ctx = multiprocessing.get_context(method)
-                if method == "forkserver":  # workers fork with this module loaded
+                if method == "fork":
+                    # A forked child may flush what the parent had buffered: flush first.
+                    for stream in (sys.stdout, sys.stderr):
+                        if stream is not None:
+                            stream.flush()
+                elif method == "forkserver":  # workers fork with this module loaded
                     ctx.set_forkserver_preload([__name__])
                 _pool = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx,
                                             initializer=_exit_with_parent)
@@ -242,8 +259,12 @@ def _mark_pool_broken() -> None:
 
 def warm_up_pool() -> None:
     """Start the worker processes ahead of time, so they are ready when the
-    first large folder is found (the engine calls this as a compare starts)."""
+    first large folder is found (the command line calls this before its
+    event loop starts, the engine as a compare starts; the second call finds
+    the pool running)."""
+    global _warm
     pool = _get_pool()
-    if pool is not None:
+    if pool is not None and not _warm:
+        _warm = True
         for _ in range(os.cpu_count() or 1):
             pool.submit(time.sleep, 0)

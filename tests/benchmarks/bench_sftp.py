@@ -47,7 +47,8 @@ from pathlib import Path
 
 from tests.benchmarks.bench_local import (
     BenchError, Expected, Row, RunResult, Snapshot, Tool, _git_head, _need, check_rclone,
-    check_rsync_dry, check_syncpane_compare, flush, prepare_trees, row_of, snapshot, timed_run,
+    check_rsync_dry, check_syncpane_compare, flush, prepare_trees, row_of, snapshot,
+    syncpane_env, timed_run,
     tool_version)
 from tests.benchmarks.report import print_missing_and_goals, ratios
 
@@ -704,8 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     home = work / "syncpane-home"
     shutil.rmtree(home, ignore_errors=True)  # a fresh app known_hosts: the key is accepted below
-    env_sp = dict(os.environ, SYNCPANE_HOME=str(home))
-    env_sp.pop("PYTHONPROFILEIMPORTTIME", None)
+    env_sp = syncpane_env(home)
 
     lab = Lab(work)
 

@@ -363,7 +363,8 @@ def test_clean_file_has_no_warnings():
             '<SizeMin Unit="None">0</SizeMin><SizeMax Unit="None">0</SizeMax>'
             '<TimeSpan Type="None">0</TimeSpan></Filter>'
             '<Errors Ignore="false" Retry="0" Delay="5"/><PostSyncCommand Condition="Completion"/>'
-            '<LogFolder/><EmailNotification Condition="Always"/><GridViewType>Action</GridViewType>')
+            '<LogFolder/><EmailNotification Condition="Always"/>'
+            '<GridViewType>Action</GridViewType>')
     imp = import_ffs(ffs(body), "clean.ffs_gui")
     assert imp.warnings == []
     valid(imp.job)

@@ -93,7 +93,8 @@ EXPECTED_RIGHT = {
 def _run_sync(job_path: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, "-m", "app", "sync", str(job_path), "--json"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 @pytest.mark.parametrize("how", ["saved syncjob", "ffs_batch directly"])

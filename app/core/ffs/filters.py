@@ -95,7 +95,7 @@ def _mask_to_gitignore(mask: str) -> list[str]:
         raise ValueError(f"more than {_MAX_MIDDLE_STARS} '*' inside one item")
     results = []
     for choice in product(("*", "*/**/*"), repeat=len(middle)):
-        alt = dict(zip(middle, choice))
+        alt = dict(zip(middle, choice, strict=True))
         parts = []
         for i, tok in enumerate(tokens):
             if tok == "*":

@@ -207,7 +207,7 @@ class _Builder:
                 skipped.append((number, sides[0][0], sides[1][0], reason))
                 continue
             pair: dict = {}
-            for (phrase, res), side in zip(sides, ("left", "right")):
+            for (_phrase, res), side in zip(sides, ("left", "right"), strict=True):
                 for note in res.notes:
                     self.warn(where, note)
                 self._add_connection(res, where)

@@ -16,6 +16,7 @@ Order: file deletions, new folders (top down), moves, emptied folders
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import posixpath
 import secrets
@@ -27,7 +28,13 @@ from app.core.job import Deletion
 from app.core.model import (COPY_TO, CREATE_DIR_ON, DELETE_ON, MOVE_ON, Action, Entry, Kind,
                             PlanItem, Side)
 from app.core.plan import PairPlan
-from app.fs.base import RESERVED_PREFIX, TEMP_SUFFIX, FileSystem, FsError, NotEmpty, NotFound
+from app.fs.base import (RESERVED_PREFIX, TEMP_SUFFIX, AlreadyExists, FileSystem, FsError,
+                         NotEmpty, NotFound)
+
+# A file this small is bound by round trips, not bandwidth: with a remote side,
+# SMALL_WINDOW times ``parallel`` of them are in flight at once.
+SMALL_FILE = 1024 * 1024
+SMALL_WINDOW = 8
 
 
 @dataclass(slots=True)
@@ -74,11 +81,15 @@ def same_as(now: Entry | None, expected: Entry | None) -> bool:
 
 
 async def transfer(src: FileSystem, src_rel: str, dst: FileSystem, dst_rel: str,
-                   on_bytes, cancel: CancelToken) -> None:
-    """Copy a file between any two backends into a new file ``dst_rel``."""
+                   on_bytes, cancel: CancelToken, attrs: tuple | None = None) -> None:
+    """Copy a file between any two backends into a new file ``dst_rel``.
+
+    ``attrs`` (mtime_ns, mode): for a ``dst`` with ``writes_attrs``, set with the write.
+    """
+    extra = {"attrs": attrs} if attrs is not None else {}
     sp = src.local_path(src_rel)
     if sp is not None:
-        await dst.write_from_local(sp, dst_rel, on_bytes, cancel)
+        await dst.write_from_local(sp, dst_rel, on_bytes, cancel, **extra)
         return
     dp = dst.local_path(dst_rel)
     if dp is not None:
@@ -87,7 +98,7 @@ async def transfer(src: FileSystem, src_rel: str, dst: FileSystem, dst_rel: str,
     with tempfile.TemporaryDirectory(prefix="syncpane-") as tmpdir:  # server to server
         local = os.path.join(tmpdir, "data")
         await src.read_to_local(src_rel, local, lambda n: None, cancel)
-        await dst.write_from_local(local, dst_rel, on_bytes, cancel)
+        await dst.write_from_local(local, dst_rel, on_bytes, cancel, **extra)
 
 
 class PairExecutor:
@@ -105,6 +116,9 @@ class PairExecutor:
         self._versioning_ready = False
         self.need_entries = need_entries  # stat results afterwards (two-way state)
         self._ready_dirs: dict[Side, set[str]] = {}
+        # Folders this run created: nothing of anyone else's was in them, so a
+        # new file there needs no look first (its no-clobber rename still checks).
+        self._created_dirs: dict[Side, set[str]] = {Side.LEFT: set(), Side.RIGHT: set()}
         self.fs = {Side.LEFT: left, Side.RIGHT: right}
         self.deletion = deletion
         self.versioning = versioning
@@ -200,8 +214,9 @@ class PairExecutor:
         if problem:
             raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
         await self._expect(src_side, src.name, src)
-        await self._expect(to, tname, old)
         parent = posixpath.dirname(tname)
+        if old is not None or parent not in self._created_dirs[to]:
+            await self._expect(to, tname, old)
         await self._ensure_dir(to, parent)
         tmp = temp_name(parent)
         try:
@@ -211,16 +226,19 @@ class PairExecutor:
                 def on_bytes(n: int) -> None:
                     self.report(BytesDone(self.plan.index, item.path, n))
 
+                # A backend that sets time and mode with the write saves two requests.
+                attrs = (src.mtime_ns, src.mode) if getattr(T, "writes_attrs", False) else None
                 try:
-                    await transfer(S, src.name, T, tmp, on_bytes, self.cancel)
+                    await transfer(S, src.name, T, tmp, on_bytes, self.cancel, attrs)
                 except FsError as exc:  # name the real file, not the temporary one
                     raise type(exc)(str(exc).replace(tmp, tname), tname) from exc
                 # The backends check that every byte read was written; the
                 # source is still as compared, so the copy has its size.
                 await self._expect(src_side, src.name, src)  # changed while copying?
-                await T.set_mtime(tmp, src.mtime_ns)
-                if src.mode is not None:
-                    await T.set_mode(tmp, src.mode)
+                if attrs is None:
+                    await T.set_mtime(tmp, src.mtime_ns)
+                    if src.mode is not None:
+                        await T.set_mode(tmp, src.mode)
             self.cancel.raise_if_cancelled()  # a cancel during the copy: keep the old file
             if old is not None:
                 await self._expect(to, tname, old)
@@ -228,7 +246,9 @@ class PairExecutor:
                     await T.remove_dir(tname)
                 elif self.deletion is not Deletion.PERMANENT or old.kind is not src.kind:
                     await self._retire(to, tname, old)
-            await T.rename(tmp, tname)
+                await T.rename(tmp, tname)
+            else:
+                await self.place_new(T, tmp, tname, to)
         except BaseException:
             try:
                 await asyncio.shield(T.remove_file(tmp))
@@ -236,6 +256,19 @@ class PairExecutor:
                 pass
             raise
         return await T.stat(tname, self.follow) if self.need_entries else None
+
+    async def place_new(self, T: FileSystem, tmp: str, tname: str, to: Side) -> None:
+        """Rename a finished temporary file to the name where nothing was:
+        never over something that appeared meanwhile (a Skip then)."""
+        rename_new = getattr(T, "rename_new", None)
+        if rename_new is None:
+            await T.rename(tmp, tname)
+            return
+        try:
+            await rename_new(tmp, tname)
+        except AlreadyExists:
+            raise Skip(f"{tname} appeared on the {to.value} side since the comparison; "
+                       "left alone (compare again)") from None
 
     async def _ensure_dir(self, side: Side, rel: str) -> None:
         """Create a parent folder unless it is known to exist already."""
@@ -248,6 +281,7 @@ class PairExecutor:
         if rel not in ready:
             await self.fs[side].mkdir(rel)
             ready.add(rel)
+            self._created_dirs[side].add(rel)
 
     async def _create_dir(self, item: PlanItem, to: Side) -> Entry | None:
         T = self.fs[to]
@@ -259,10 +293,12 @@ class PairExecutor:
         now = await T.stat(tname)
         if now is not None and now.kind is Kind.DIR:
             return now  # already there (made as the parent of a moved or copied file)
-        await self._expect(to, tname, old)
+        if now is not None or old is not None:  # (nothing then and now: no second look)
+            await self._expect(to, tname, old)
         if old is not None and old.kind is not Kind.DIR:
             await self._retire(to, tname, old)
         await T.mkdir(tname)
+        self._created_dirs[to].add(tname)
         if to in self._ready_dirs:
             self._ready_dirs[to].add(tname)
         return await T.stat(tname) if self.need_entries else None
@@ -291,18 +327,24 @@ class PairExecutor:
         await T.rename(old.name, dest)
         return await T.stat(dest) if self.need_entries else None
 
-    async def _run_item(self, item: PlanItem) -> None:
+    def started(self, item: PlanItem) -> None:
+        """Report that ``item`` starts."""
+        a = item.action
+        size = 0
+        if a in (Action.COPY_TO_RIGHT, Action.COPY_TO_LEFT):
+            src = item.entry(a.target_side.other)
+            size = src.size if src is not None else 0
+        self.report(ItemStarted(self.plan.index, item.path, a.value, size))
+
+    async def _run_item(self, item: PlanItem, announce: bool = True) -> None:
         if self.stopped or self.cancel.cancelled:
             return
         if self.cancel.paused:
             await asyncio.to_thread(self.cancel.wait_if_paused)
         a = item.action
         side = a.target_side
-        size = 0
-        if a in (Action.COPY_TO_RIGHT, Action.COPY_TO_LEFT):
-            src = item.entry(side.other)
-            size = src.size if src is not None else 0
-        self.report(ItemStarted(self.plan.index, item.path, a.value, size))
+        if announce:
+            self.started(item)
         while True:
             try:
                 new_entry = await self._apply(item, a, side)
@@ -345,6 +387,10 @@ class PairExecutor:
             self.cancel.cancel()
         return False
 
+    def done(self, outcome: Outcome) -> None:
+        """Record and report how an item ended."""
+        self._done(outcome)
+
     def _done(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
         self.report(ItemDone(self.plan.index, outcome.item.path, outcome.item.action.value,
@@ -360,6 +406,10 @@ class PairExecutor:
                     pass
                 except FsError:
                     pass  # not ours to fight over; it is never synced anyway
+        for fs in {id(f): f for f in self.fs.values()}.values():
+            clean = getattr(fs, "clean_staging", None)
+            if clean is not None:
+                await clean()  # staging folders of a cut-short fast path (never synced)
 
     async def run(self) -> list[Outcome]:
         """Carry out the plan; returns one outcome per attempted item."""
@@ -375,15 +425,36 @@ class PairExecutor:
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
         await self._parallel(file_deletes)
-        for item in mkdirs:  # before moves: a move may land in a new folder
-            await self._run_item(item)
+        # Before moves (a move may land in a new folder); top down, and the
+        # folders of one depth at once (their parents exist by then).
+        for _depth, level in itertools.groupby(mkdirs, key=lambda i: i.path.count("/")):
+            await self._parallel(list(level))
         for item in moves:  # before folder deletions: a move may empty a folder
             await self._run_item(item)
         for item in dir_deletes:
             await self._run_item(item)
-        await self._parallel(copies)
+        await self._copies(copies)
         self.cancel.raise_if_cancelled()
         return self.outcomes
+
+    async def _copies(self, copies: list[PlanItem]) -> None:
+        """Copies: many small files at once where a side is remote, and new
+        small files to a server that can take them in batches (fast path)."""
+        if self._inline_context() is not None:
+            await self._parallel(copies)
+            return
+        from app.core.batch_copy import BatchCopier
+
+        batcher = BatchCopier(self)
+        batched, rest = batcher.split(copies)
+        small = [i for i in rest if self._copy_size(i) <= SMALL_FILE]
+        big = [i for i in rest if self._copy_size(i) > SMALL_FILE]
+        await run_all([batcher.run(batched), self._parallel(small, SMALL_WINDOW),
+                       self._parallel(big)])
+
+    def _copy_size(self, item: PlanItem) -> int:
+        src = item.entry(item.action.target_side.other)
+        return src.size if src is not None else 0
 
     def _inline_context(self):
         """The context that lets whole operations run in worker threads, when
@@ -395,7 +466,8 @@ class PairExecutor:
             return involved[0].inline_io
         return None
 
-    async def _parallel(self, items: list[PlanItem]) -> None:
+    async def _parallel(self, items: list[PlanItem], window: int = 1) -> None:
+        """Run ``items``, ``parallel`` x ``window`` at a time."""
         if not items:
             return
         queue = iter(items)  # shared by the workers; next() on it is atomic
@@ -406,7 +478,7 @@ class PairExecutor:
                     return
                 await self._run_item(item)
 
-        n = min(self.parallel, len(items))
+        n = min(self.parallel * window, len(items))
         inline = self._inline_context()
         if inline is not None:
             def thread_worker() -> None:
@@ -422,3 +494,15 @@ class PairExecutor:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+
+
+async def run_all(coros: list) -> None:
+    """Run all at once; when one fails, cancel the others, then raise."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -89,6 +89,8 @@ class SftpFS:
     """A folder on an SFTP server (see the module docstring)."""
 
     case_sensitive = True
+    #: write_from_local takes ``attrs`` (mtime, mode) and sets them before the close.
+    writes_attrs = True
 
     def __init__(self, location: SftpLocation, options: ConnectionOptions, pool: SftpPool,
                  credentials: CredentialStore, known_hosts: KnownHosts | None = None,
@@ -408,11 +410,40 @@ class SftpFS:
         raise AlreadyExists(f"cannot move to versions {rel}: too many versions this second", rel)
 
     async def write_from_local(self, local_path: str, rel: str, on_bytes: BytesFn,
-                               cancel: CancelToken) -> None:
-        """Upload a local file to the new file ``rel`` (pipelined; size checked)."""
+                               cancel: CancelToken,
+                               attrs: tuple[int, int | None] | None = None) -> None:
+        """Upload a local file to the new file ``rel`` (pipelined; size checked).
+
+        ``attrs`` = (mtime_ns, mode or None): also set (and checked) before the close.
+        """
         from app.fs.sftp_transfer import upload
 
-        await upload(self, local_path, rel, on_bytes, cancel)
+        await upload(self, local_path, rel, on_bytes, cancel, attrs)
+
+    async def rename_new(self, src: str, dst: str) -> None:
+        """Rename ``src`` to ``dst`` only if ``dst`` does not exist (else AlreadyExists)."""
+        from app.fs.sftp_transfer import rename_new
+
+        await rename_new(self, src, dst)
+
+    async def write_many(self, files: list, cancel: CancelToken):
+        """Stage many new small local files at once (the fast path); see
+        :func:`app.fs.sftp_batch.stage_files`. None when this server cannot."""
+        from app.fs.sftp_batch import stage_files
+
+        return await stage_files(self, files, cancel)
+
+    async def discard_staged(self, batch) -> None:
+        """Remove a staging folder of :meth:`write_many` and whatever is left in it."""
+        from app.fs.sftp_batch import discard_batch
+
+        await discard_batch(self, batch)
+
+    async def clean_staging(self) -> None:
+        """Remove staging folders an interrupted run left at the root."""
+        from app.fs.sftp_batch import clean_stale_stages
+
+        await clean_stale_stages(self)
 
     async def read_to_local(self, rel: str, local_path: str, on_bytes: BytesFn,
                             cancel: CancelToken) -> None:

@@ -179,6 +179,8 @@ class PoolEntry:
     # None: not tried yet; False: the server cannot run our commands.
     can_find: bool | None = None
     can_hash: bool | None = None
+    can_stage: bool | None = None  # GNU tar + find for staged batches (sftp_batch)
+    umask: int | None = None  # the account's umask, when a batch needed it
     broken: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -20,7 +20,7 @@ import asyncssh
 
 from app.core.events import Cancelled, CancelToken
 from app.fs import base
-from app.fs.base import BytesFn, ConnectionLost, FsError, NoSpace, NotFound
+from app.fs.base import AlreadyExists, BytesFn, ConnectionLost, FsError, NoSpace, NotFound
 from app.fs.sftp_remote import remote_sha256
 
 if TYPE_CHECKING:
@@ -64,8 +64,13 @@ def _cancel_all(pending: set) -> None:
 
 
 async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
-                 cancel: CancelToken) -> None:
-    """Copy ``local_path`` to the new server file ``rel``; verify its size."""
+                 cancel: CancelToken, attrs: tuple[int, int | None] | None = None) -> None:
+    """Copy ``local_path`` to the new server file ``rel``; verify its size.
+
+    With ``attrs`` = (mtime_ns, mode or None) the time and permissions are set
+    on the open handle before it is closed (one request, no path lookups) and
+    checked with the size.
+    """
     path = fs.abs(rel)
     try:
         src = await asyncio.to_thread(open, local_path, "rb")  # closed in the finally below
@@ -81,25 +86,40 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
                 await asyncio.wait_for(sftp.remove(path), fs.timeout)
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
                 pass
+        block = _block(sftp, True)
+        src.seek(0)
+        first = src.read(block)  # a small file is whole now: sent with the last steps
         # Exclusive: never truncate someone's file.
         f = await asyncio.wait_for(sftp.open(path, "xb", block_size=0), fs.timeout)
         created = True
         try:
-            total = await _write_all(f, src, _block(sftp, True), fs.timeout, on_bytes, cancel)
-            # Sequential on purpose: asyncssh does not promise to send two
-            # concurrent requests in call order, and a close sent first would
-            # make the size check fail.
-            attrs = await asyncio.wait_for(f.stat(), fs.timeout)
-            await asyncio.wait_for(f.close(), fs.timeout)
+            small = len(first) < block
+            if small:
+                total = len(first)
+                tail = [_write_at(f, first, 0)] if first else []
+            else:
+                total = await _write_all(f, src, block, fs.timeout, on_bytes, cancel)
+                tail = []
+            if cancel.cancelled:
+                raise Cancelled()
+            # One round trip: the last write, the times and mode, the check and
+            # the close go out together, in this order, and the server handles
+            # them in order. The check below does not rely on that order: a
+            # size, time or mode that is not what we sent fails the upload.
+            if attrs is not None:
+                tail.append(f.setstat(_set_attrs(*attrs)))
+            tail.append(f.stat())
+            done = await asyncio.wait_for(asyncio.gather(*tail, f.close()), fs.timeout)
+            if small and total:
+                on_bytes(total)
+            got = done[-2]
         except BaseException:
             try:
                 await asyncio.wait_for(f.close(), fs.timeout)
-            except (asyncssh.Error, OSError, asyncio.TimeoutError):
+            except (asyncssh.Error, OSError, asyncio.TimeoutError, ValueError):
                 pass  # the link is gone: the retry (or the error) takes it from here
             raise
-        if attrs.size != total:
-            raise FsError(f"upload of {rel} is incomplete: the server holds {attrs.size} "
-                          f"of {total} bytes", rel)
+        _check_written(rel, got, total, attrs)
         return total
 
     try:
@@ -118,6 +138,34 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         raise
     finally:
         src.close()
+
+
+# A server's file system may keep coarser times than a second (FAT: 2 s).
+MTIME_SLACK = 2
+
+
+def _set_attrs(mtime_ns: int, mode: int | None) -> asyncssh.SFTPAttrs:
+    secs = mtime_ns // 1_000_000_000
+    if mode is None:
+        return asyncssh.SFTPAttrs(atime=secs, mtime=secs)
+    return asyncssh.SFTPAttrs(permissions=mode & 0o7777, atime=secs, mtime=secs)
+
+
+def _check_written(rel: str, got: asyncssh.SFTPAttrs, total: int,
+                   attrs: tuple[int, int | None] | None) -> None:
+    """The server's view of the closed upload must be what we sent."""
+    if got.size != total:
+        raise FsError(f"upload of {rel} is incomplete: the server holds {got.size} "
+                      f"of {total} bytes", rel)
+    if attrs is None:
+        return
+    secs = attrs[0] // 1_000_000_000
+    if got.mtime is None or abs(got.mtime - secs) > MTIME_SLACK:
+        raise FsError(f"cannot set the time of {rel}: the server kept another one", rel)
+    # Only the rwx bits: a server may quietly drop setgid for a file whose group
+    # the account is not in, as chmod(2) does.
+    if attrs[1] is not None and ((got.permissions or 0) & 0o777) != (attrs[1] & 0o777):
+        raise FsError(f"cannot set permissions of {rel}: the server kept other ones", rel)
 
 
 async def _write_all(f, src, block: int, timeout: float, on_bytes: BytesFn,
@@ -302,6 +350,27 @@ async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken) -> str | None:
         return await fs._call("cannot read", rel, attempt, bounded=False)
     except NotFound:
         return None
+
+
+async def rename_new(fs: SftpFS, src: str, dst: str) -> None:
+    """Rename ``src`` to ``dst`` only if nothing is at ``dst`` (AlreadyExists if
+    something is): SFTP's own rename never replaces (OpenSSH links the new name,
+    then unlinks the old one), so there is no moment to lose a file in."""
+    a, b = fs.abs(src), fs.abs(dst)
+
+    async def op(sftp: asyncssh.SFTPClient, attempt_no: int) -> None:
+        try:
+            await sftp.rename(a, b)
+            return
+        except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
+            if attempt_no > 0 and await _exists(sftp, b) and not await _exists(sftp, a):
+                return  # the first attempt did it before the link dropped
+            raise
+        except (asyncssh.SFTPFailure, asyncssh.SFTPFileAlreadyExists) as exc:
+            if await _exists(sftp, b):
+                raise AlreadyExists(f"cannot rename {src} to {dst}: {dst} appeared", dst) from exc
+            raise
+    await fs._call(f"cannot rename {src} to", dst, op)
 
 
 async def rename_replace(fs: SftpFS, src: str, dst: str) -> None:

@@ -1,0 +1,215 @@
+"""New small files to a server in batches: the executor's side of the fast path.
+
+A backend that offers ``write_many`` (SFTP with remote commands allowed)
+stages a whole group of new small local files at once, each under a reserved
+name, checked on the server. Every staged file then goes the way of any
+temporary file of :class:`app.core.execute.PairExecutor`: the source is looked
+at again, and the file is renamed into place only where nothing is (else a
+Skip). Every file the batch could not take, for whatever reason, is copied the
+ordinary way, with the ordinary checks, retries and per-item errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from typing import TYPE_CHECKING
+
+from app.core.events import BytesDone
+from app.core.model import COPY_TO, Kind, PlanItem, Side
+from app.fs.base import FsError
+
+if TYPE_CHECKING:
+    from app.core.execute import PairExecutor
+
+# Every batch starts a command on the server (a session: a few tenths of a
+# second on a busy machine), so batches are large.
+FIRST_BATCH = 500
+BATCH_FILES = 2500
+BATCH_BYTES = 32 * 1024 * 1024
+BATCHES_AT_ONCE = 2  # one streaming while the other one's files are renamed
+
+
+class BatchCopier:
+    """Groups new small files per target side and copies each group in one go."""
+
+    def __init__(self, ex: PairExecutor) -> None:
+        self.ex = ex
+
+    def split(self, copies: list[PlanItem]) -> tuple[list[PlanItem], list[PlanItem]]:
+        """(items a batch may take, the rest)."""
+        from app.core.execute import SMALL_FILE
+
+        batched, rest = [], []
+        for item in copies:
+            side = item.action.target_side
+            T, S = self.ex.fs[side], self.ex.fs[side.other]
+            src = item.entry(side.other)
+            if (item.action is COPY_TO[side] and getattr(T, "write_many", None) is not None
+                    and src is not None and src.kind is Kind.FILE and src.size <= SMALL_FILE
+                    and item.entry(side) is None and S.local_path(src.name) is not None):
+                batched.append(item)
+            else:
+                rest.append(item)
+        return batched, rest
+
+    async def run(self, items: list[PlanItem]) -> None:
+        """Copy ``items`` (from :meth:`split`) in batches, a few batches at once."""
+        from app.core.execute import SMALL_WINDOW
+
+        groups = []
+        for side in (Side.LEFT, Side.RIGHT):
+            group: list[PlanItem] = []
+            size = 0
+            limit = FIRST_BATCH  # the first one small: the pipeline starts sooner
+            for item in (i for i in items if i.action.target_side is side):
+                n = item.entry(side.other).size
+                if group and (len(group) >= limit or size + n > BATCH_BYTES):
+                    limit = BATCH_FILES
+                    groups.append((side, group))
+                    group, size = [], 0
+                group.append(item)
+                size += n
+            if group:
+                groups.append((side, group))
+        queue = iter(groups)
+        leftovers: list[PlanItem] = []
+
+        async def worker() -> None:
+            for side, group in queue:
+                if self.ex.stopped or self.ex.cancel.cancelled:
+                    return
+                leftovers.extend(await self._batch(side, group))
+
+        from app.core.execute import run_all
+        await run_all([worker() for _ in range(min(BATCHES_AT_ONCE, len(groups)))])
+        await self.ex._parallel(leftovers, SMALL_WINDOW)
+
+    async def _batch(self, side: Side, items: list[PlanItem]) -> list[PlanItem]:
+        """Stage and place one group; returns the items to copy the ordinary way."""
+        ex = self.ex
+        if ex.cancel.paused:
+            await asyncio.to_thread(ex.cancel.wait_if_paused)
+        T, S = ex.fs[side], ex.fs[side.other]
+        rest: list[PlanItem] = []
+        ready = []  # (item, source entry, target name)
+        now = await self._source_now(S, [i.entry(side.other) for i in items])
+        for item, seen in zip(items, now):
+            src = item.entry(side.other)
+            tname = ex.target_name(item, side)
+            if not seen or T.check_name(tname):
+                rest.append(item)  # the ordinary route says why
+            else:
+                ready.append((item, src, tname))
+        ready = await self._targets_free(side, ready, rest)
+        if not ready:
+            return rest
+        from app.fs.sftp_batch import StageFile
+
+        files = [StageFile(S.local_path(src.name), src.size, src.mtime_ns, src.mode)
+                 for _item, src, _t in ready]
+        batch = await T.write_many(files, ex.cancel)
+        if batch is None:
+            return rest + [r[0] for r in ready]
+        try:
+            staged = [(r, name) for r, name in zip(ready, batch.names) if name is not None]
+            rest += [r[0] for r, name in zip(ready, batch.names) if name is None]
+            # Changed while it was read? Then the ordinary route skips it.
+            still = await self._source_now(S, [r[1] for r, _n in staged])
+            rest += [r[0] for (r, _n), ok in zip(staged, still) if not ok]
+            staged = [(r, n) for (r, n), ok in zip(staged, still) if ok]
+            sem = asyncio.Semaphore(ex.parallel * 8)
+
+            async def place(r, name) -> None:
+                async with sem:
+                    await self._place(side, *r, name)
+            from app.core.execute import run_all
+            await run_all([place(r, n) for r, n in staged])
+        finally:
+            await asyncio.shield(T.discard_staged(batch))
+        return rest
+
+    async def _source_now(self, S, entries) -> list[bool]:
+        """For each source entry: is it still as compared? (one worker thread)"""
+        from app.core.execute import same_as
+
+        ex = self.ex
+        stat_now = getattr(S, "stat_now", None)
+
+        def look() -> list[bool]:
+            out = []
+            for e in entries:
+                try:
+                    out.append(same_as(stat_now(e.name, ex.follow), e))
+                except (FsError, OSError):
+                    out.append(False)
+            return out
+        if stat_now is not None:
+            return await asyncio.to_thread(look)
+        out = []
+        for e in entries:
+            try:
+                out.append(same_as(await S.stat(e.name, ex.follow), e))
+            except FsError:
+                out.append(False)
+        return out
+
+    async def _targets_free(self, side: Side, ready: list, rest: list) -> list:
+        """Targets must still be free: looked at unless in a folder this run made
+        (the no-clobber rename checks again anyway). Parents are made here."""
+        ex = self.ex
+        T = ex.fs[side]
+        created = ex._created_dirs[side]
+        sem = asyncio.Semaphore(ex.parallel * 8)
+        free = []
+
+        async def look(r) -> None:
+            async with sem:
+                try:
+                    ok = await T.stat(r[2]) is None
+                except FsError:
+                    ok = False
+            if ok:
+                free.append(r)
+            else:
+                rest.append(r[0])
+        from app.core.execute import run_all
+        await run_all([look(r) for r in ready if posixpath.dirname(r[2]) not in created])
+        free += [r for r in ready if posixpath.dirname(r[2]) in created]
+        out = []
+        for parent in sorted({posixpath.dirname(r[2]) for r in free}):
+            try:
+                await ex._ensure_dir(side, parent)
+            except FsError:
+                rest.extend(r[0] for r in free if posixpath.dirname(r[2]) == parent)
+                continue
+            out.extend(r for r in free if posixpath.dirname(r[2]) == parent)
+        return out
+
+    async def _place(self, side: Side, item: PlanItem, src, tname: str, staged: str) -> None:
+        """Rename one staged file into place (or copy it the ordinary way)."""
+        from app.core.execute import Outcome, Skip
+
+        ex = self.ex
+        if ex.stopped or ex.cancel.cancelled:
+            return
+        T = ex.fs[side]
+        ex.started(item)
+        try:
+            await ex.place_new(T, staged, tname, side)
+        except Skip as exc:
+            ex.done(Outcome(item, False, True, str(exc)))
+            return
+        except FsError:
+            # e.g. another file system mounted below the root: the ordinary way
+            await ex._run_item(item, announce=False)
+            return
+        ex.report(BytesDone(ex.plan.index, item.path, src.size))
+        new_entry = None
+        if ex.need_entries:
+            try:
+                new_entry = await T.stat(tname, ex.follow)
+            except FsError as exc:
+                ex.done(Outcome(item, False, False, str(exc)))
+                return
+        ex.done(Outcome(item, True, False, None, new_entry))

@@ -19,16 +19,15 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from app.fs.base import ConnectionLost
+from app.core.events import CancelToken
+from app.fs.base import ConnectionLost, ScanOptions, ScanResult
 from app.fs.sftp_conn import LINK_ERRORS
+from app.fs.sftp_findparse import DIR_FORMAT, FILE_FORMAT, OTHER_FORMAT, FindParser
 
 if TYPE_CHECKING:
     from app.fs.sftp import SftpFS
 
 MARK = b"SYNCPANE-EXEC\0"
-# type, size, mtime (seconds with fraction), permission bits, path below the
-# start point, link target (empty unless a link): six NUL-terminated fields.
-FIND_FORMAT = r"%y\0%s\0%T@\0%m\0%P\0%l\0"
 LOOP_MESSAGE = "link leads back into a folder above it (a link loop); not followed"
 HASH_STALL_FACTOR = 30  # sha256sum prints nothing until a (maybe huge) file is done
 
@@ -108,74 +107,23 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
 
 
 def find_command(root: str, symlinks: str) -> str:
-    """The ``find`` command for a scan of ``root``."""
+    """The ``find`` command for a scan of ``root`` (records: see :mod:`app.fs.sftp_findparse`)."""
     # -H follows a linked root folder (as SFTP's listing of it does), nothing else.
     follow = "-L" if symlinks == "follow" else "-H"
-    # Our own folders (.syncpane-versions ...) are pruned on the server already;
+    q = shlex.quote
+    # Our own folders (.syncpane-versions ...) are printed but not entered;
     # the second find proves the root is a folder and that the first one ended.
-    return (f"find {follow} {shlex.quote(root)} -mindepth 1 -name '.syncpane*' -type d -prune"
-            f" -o -printf {shlex.quote(FIND_FORMAT)}; printf 'SYNCPANE-ROOT\\0'; "
-            f"find {follow} {shlex.quote(root)} -maxdepth 0 -type d -printf 'ok\\0'")
+    return (f"find {follow} {q(root)} -mindepth 1"
+            f" \\( -name '.syncpane*' -type d -prune -printf {q(DIR_FORMAT)} \\)"
+            f" -o \\( -type f -printf {q(FILE_FORMAT)} \\)"
+            f" -o \\( -type d -printf {q(DIR_FORMAT)} \\)"
+            f" -o -printf {q(OTHER_FORMAT)}; printf 'SYNCPANE-ROOT\\0'; "
+            f"find {follow} {q(root)} -maxdepth 0 -type d -printf 'ok\\0'")
 
 
-# One record: (type letter, size, mtime in whole seconds, permission bits,
-# path below the root, link target), the paths as raw bytes.
-FindRecord = tuple
-
-
-class FindParser:
-    """Turns ``find`` output into records while it is still arriving."""
-
-    def __init__(self) -> None:
-        self.records: list[FindRecord] = []
-        self._rest = b""
-        self._tail: list[bytes] | None = None  # fields after the end marker
-        self.bad = False
-
-    def feed(self, data: bytes) -> None:
-        """Parse every complete record in ``data`` (plus what was left over)."""
-        if self.bad:
-            return
-        if self._tail is not None:
-            self._tail.append(data)
-            return
-        fields = (self._rest + data).split(b"\0")
-        complete = (len(fields) - 1) // 6 * 6
-        for k in range(0, complete, 6):
-            if len(fields[k]) != 1:
-                if fields[k] == b"SYNCPANE-ROOT":
-                    self._tail = [b"\0".join(fields[k + 1:])]
-                    complete = k
-                    break
-                self.bad = True
-                return
-        self._rest = b"" if self._tail is not None else b"\0".join(fields[complete:])
-        if (self._tail is None and len(fields) > complete + 1
-                and fields[complete] == b"SYNCPANE-ROOT"):  # the marker, NUL-terminated
-            self._tail = [b"\0".join(fields[complete + 1:])]
-            self._rest = b""
-        try:
-            self.records.extend(zip(
-                [y.decode("ascii") for y in fields[0:complete:6]],
-                map(int, fields[1:complete:6]),
-                [int(t.partition(b".")[0]) for t in fields[2:complete:6]],
-                [int(m, 8) for m in fields[3:complete:6]],
-                fields[4:complete:6], fields[5:complete:6], strict=True))
-        except (ValueError, UnicodeDecodeError):
-            self.bad = True
-
-    def finish(self) -> list[FindRecord] | None:
-        """All records, or None when the output was not what we asked for."""
-        if self.bad or self._tail is None or b"".join(self._tail) != b"ok\0":
-            return None  # BSD find, no find, a cut, or the root is not a folder
-        if any(not r[4] for r in self.records):
-            return None
-        return self.records
-
-
-def parse_find(out: bytes) -> list[FindRecord] | None:
-    """Records from complete ``find`` output, or None if it is not what we asked for."""
-    parser = FindParser()
+def parse_find(out: bytes, symlinks: str = "skip", flt=None) -> ScanResult | None:
+    """The scan from complete ``find`` output, or None if it is not what we asked for."""
+    parser = FindParser(symlinks, flt)
     parser.feed(out)
     return parser.finish()
 
@@ -205,25 +153,25 @@ def find_problems(stderr: bytes, root: str) -> list[tuple[str, str]] | None:
     return problems
 
 
-async def remote_find(fs: SftpFS, symlinks: str):
-    """(records, problems) from one remote ``find``, or None to use SFTP."""
+async def remote_find(fs: SftpFS, options: ScanOptions, progress=None,
+                      cancel: CancelToken | None = None) -> ScanResult | None:
+    """The scan from one remote ``find``, parsed while it streams; None to use SFTP."""
     entry = await fs._entry()
     if entry.can_find is False:
         return None
-    parser = FindParser()
-    result = await run_remote(fs, find_command(fs.root, symlinks), sink=parser.feed)
-    parsed = parser.finish() if result is not None else None
-    problems = None
-    if parsed is not None and result is not None:
-        # The exit status is the last command's; find's complaints are on stderr.
-        problems = find_problems(result.stderr, fs.root)
+    parser = FindParser(options.symlinks, options.filter, progress, cancel)
+    result = await run_remote(fs, find_command(fs.root, options.symlinks), sink=parser.feed)
     if result is None:
         entry.can_find = False  # this account cannot run our commands: stop trying
         return None
-    if parsed is None or problems is None:
+    scan = parser.finish()
+    # The exit status is the last command's; find's complaints are on stderr.
+    problems = find_problems(result.stderr, fs.root) if scan is not None else None
+    if scan is None or problems is None:
         return None  # odd output for this root (or no GNU find): SFTP this time
     entry.can_find = True
-    return parsed, problems
+    scan.problems += problems
+    return scan
 
 
 _HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.DOTALL)

@@ -50,59 +50,12 @@ async def scan_tree(fs: SftpFS, options: ScanOptions, progress: ProgressFn,
     """See :meth:`SftpFS.scan`."""
     cancel.raise_if_cancelled()
     if fs.options.remote_commands == "auto":
-        found = await remote_find(fs, options.symlinks)
-        if found is not None:
-            result = from_find(found[0], found[1], options, progress, cancel)
+        result = await remote_find(fs, options, progress, cancel)
+        if result is not None:
             result.entries = _prune(result.entries, options.filter)
             return result
     result = await SftpWalker(fs, options, progress, cancel).run()
     result.entries = _prune(result.entries, options.filter)
-    return result
-
-
-def from_find(records, problems, options: ScanOptions, progress: ProgressFn,
-              cancel: CancelToken) -> ScanResult:
-    """Entries from ``find`` records (a parent always comes before its contents)."""
-    flt = options.filter
-    result = ScanResult(problems=list(problems))
-    append = result.entries.append
-    skipped_dirs: set[str] = set()
-    symlinks = options.symlinks
-    file_k, dir_k = Kind.FILE, Kind.DIR
-    for i, (kind, size, mtime_s, mode, raw, target) in enumerate(records):
-        if not i % 5000:
-            if cancel.cancelled:
-                raise Cancelled()
-            progress(i, "")
-        rel = raw.decode("utf-8", "surrogateescape")
-        parent, _, name = rel.rpartition("/")
-        if skipped_dirs and parent in skipped_dirs:
-            if kind == "d":
-                skipped_dirs.add(rel)
-            continue
-        if name.startswith(RESERVED_PREFIX):
-            if kind == "f" and name.endswith(TEMP_SUFFIX):
-                result.leftovers.append(rel)
-            if kind == "d":
-                skipped_dirs.add(rel)
-            continue
-        if kind == "f":
-            if flt is None or flt.includes_file(rel, size):
-                append(Entry(rel, file_k, size, mtime_s * NS, None, mode & 0o7777))
-        elif kind == "d":
-            if flt is not None and flt.excludes_dir(rel):
-                skipped_dirs.add(rel)
-                continue
-            append(Entry(rel, dir_k, 0, mtime_s * NS))
-        elif kind == "l":
-            if symlinks == "as_link":
-                if flt is None or flt.includes_file(rel, 0):
-                    link = target.decode("utf-8", "surrogateescape")
-                    append(Entry(rel, Kind.SYMLINK, 0, mtime_s * NS, link))
-            elif symlinks == "follow":
-                result.problems.append((rel, BROKEN))  # -L shows only broken links as 'l'
-        # sockets, FIFOs and devices are never synced
-    progress(len(records), "")
     return result
 
 

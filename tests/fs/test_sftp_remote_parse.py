@@ -2,31 +2,85 @@
 
 from __future__ import annotations
 
+from app.core.model import Entry, Kind
 from app.fs.sftp_remote import find_problems, parse_find
 
-GOOD = (b"d\x000\x001700000000.5000000000\x00755\x00sub\x00\x00"
-        b"f\x003\x001700000001.9999999999\x00644\x00sub/a\nb\xff\x00\x00"
-        b"l\x004\x001700000002.0000000000\x00777\x00ln\x00sub\x00"
+NS = 1_000_000_000
+
+GOOD = (b"d - 0 1700000000.5000000000\x00sub\x00\x00"
+        b"f 644 3 1700000001.9999999999\x00sub/a\nb\xff\x00\x00"
+        b"l - 0 1700000002.0000000000\x00ln\x00sub\x00"
+        b"f 4755 7 1700000003.0000000000\x00sp ace \xc3\xbc.txt\x00\x00"
         b"SYNCPANE-ROOT\x00ok\x00")
+TAIL = b"SYNCPANE-ROOT\x00ok\x00"
+
+
+def _rows(result):
+    return [tuple(e) for e in result.entries]
 
 
 def test_parse_find_good_output():
-    recs = parse_find(GOOD)
-    assert recs == [
-        ("d", 0, 1700000000, 0o755, b"sub", b""),
-        ("f", 3, 1700000001, 0o644, b"sub/a\nb\xff", b""),
-        ("l", 4, 1700000002, 0o777, b"ln", b"sub"),
+    result = parse_find(GOOD, symlinks="as_link")
+    assert _rows(result) == [
+        ("sub", Kind.DIR, 0, 1700000000 * NS, None, None),
+        ("sub/a\nb\udcff", Kind.FILE, 3, 1700000001 * NS, None, 0o644),
+        ("ln", Kind.SYMLINK, 0, 1700000002 * NS, "sub", None),
+        ("sp ace ü.txt", Kind.FILE, 7, 1700000003 * NS, None, 0o4755),
     ]
+    assert all(type(e) is Entry for e in result.entries)
+    assert result.entries[1].name.encode("utf-8", "surrogateescape") == b"sub/a\nb\xff"
+    # Links skipped: left out, and their folder (the root here) never emptied.
+    skipped = parse_find(GOOD, symlinks="skip")
+    assert [e.name for e in skipped.entries] == ["sub", "sub/a\nb\udcff", "sp ace ü.txt"]
+    follow = parse_find(GOOD, symlinks="follow")  # with -L an 'l' is a broken link
+    assert follow.problems == [("ln", "link points nowhere (broken link); left out")]
 
 
 def test_parse_find_rejects_anything_else():
     assert parse_find(b"") is None
-    assert parse_find(GOOD.replace(b"SYNCPANE-ROOT\x00ok\x00", b"")) is None   # no root check
-    assert parse_find(GOOD.replace(b"ok\x00", b"")) is None                     # root not a dir
-    assert parse_find(b"f\x003\x00x\x00644\x00a\x00\x00SYNCPANE-ROOT\x00ok\x00") is None
-    assert parse_find(b"f\x003\x001\x00644\x00a\x00SYNCPANE-ROOT\x00ok\x00") is None
-    assert parse_find(b"ff\x003\x001\x00644\x00a\x00\x00SYNCPANE-ROOT\x00ok\x00") is None
-    assert parse_find(b"SYNCPANE-ROOT\x00ok\x00") == []  # an empty folder is fine
+    assert parse_find(GOOD.replace(TAIL, b"")) is None                  # no root check
+    assert parse_find(GOOD.replace(b"ok\x00", b"")) is None             # root not a dir
+    assert parse_find(b"f 644 3 x.1\x00a\x00\x00" + TAIL) is None       # not a number
+    assert parse_find(b"f 644 3 1.1\x00a\x00" + TAIL) is None            # a field missing
+    assert parse_find(b"f - 3 1.1\x00a\x00\x00" + TAIL) is None         # a file without mode
+    assert parse_find(b"f 999 3 1.1\x00a\x00\x00" + TAIL) is None       # not octal
+    assert parse_find(b"d - 0 1.1\x00\x00\x00" + TAIL) is None          # an empty path
+    assert parse_find(GOOD + b"f 644 3 1.1\x00a\x00\x00") is None       # output after the end
+    assert parse_find(TAIL).entries == []  # an empty folder is fine
+
+
+def test_unusual_numbers_are_read_record_by_record():
+    # A find that prints whole seconds (no fraction) still parses, same result.
+    out = b"f 644 3 1700000001\x00a\x00\x00d - 0 1700000000\x00b\x00\x00" + TAIL
+    assert _rows(parse_find(out)) == [("a", Kind.FILE, 3, 1700000001 * NS, None, 0o644),
+                                      ("b", Kind.DIR, 0, 1700000000 * NS, None, None)]
+
+
+def test_reserved_names_filters_and_special_files():
+    out = (b"f 644 1 1.0\x00.syncpane-x.tmp\x00\x00"       # a leftover temp file
+           b"d - 0 1.0\x00d\x00\x00"
+           b"d - 0 1.0\x00d/.syncpane-versions\x00\x00"    # printed, never entered
+           b"f 644 1 1.0\x00d/keep.txt\x00\x00"
+           b"d - 0 1.0\x00cache\x00\x00"
+           b"f 644 1 1.0\x00cache/x\x00\x00"
+           b"d - 0 1.0\x00cache/deeper\x00\x00"
+           b"f 644 1 1.0\x00cache/deeper/y\x00\x00"
+           b"f 644 1 1.0\x00e/a.log\x00\x00"
+           b"s - 0 1.0\x00e/sock\x00\x00" + TAIL)
+
+    class Filter:
+        include_all = True
+
+        def excludes_dir(self, rel):
+            return rel == "cache"
+
+        def includes_file(self, rel, size):
+            return not rel.endswith(".log")
+
+    result = parse_find(out, flt=Filter())
+    assert [e.name for e in result.entries] == ["d", "d/keep.txt"]
+    assert result.leftovers == [".syncpane-x.tmp"]
+    assert result.hidden_dirs == {"d", "e"}  # what a sync must never remove
 
 
 def test_find_problems():
@@ -50,7 +104,7 @@ def test_streaming_parser_gives_the_same_records_for_any_chunking():
         parser = FindParser()
         for i in range(0, len(GOOD), size):
             parser.feed(GOOD[i:i + size])
-        assert parser.finish() == expected, size
+        assert _rows(parser.finish()) == _rows(expected), size
     cut = FindParser()
     cut.feed(GOOD[:40])  # the connection ended before find's end marker
     assert cut.finish() is None

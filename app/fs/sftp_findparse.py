@@ -139,7 +139,7 @@ class FindParser:
             return
         plain = nf + types.count("d") == n
         if (plain and self.flt is None and not self._skipped
-                and not _any_reserved(paths)):
+                and not any_reserved(paths)):
             kinds = map(_KINDS.__getitem__, types)
             rows = zip(paths, kinds, sizes, mtimes, repeat(None), modes, strict=False)
             # 100,000 new tuples would set off the cyclic garbage collector
@@ -216,8 +216,9 @@ class FindParser:
         res.hidden_dirs.discard("")
 
 
-def _any_reserved(paths: list[str]) -> bool:
-    """Whether any path has a name starting with the reserved prefix (one C-speed pass)."""
+def any_reserved(paths: list[str]) -> bool:
+    """Whether any path (or name) has a part starting with the reserved prefix
+    (one C-speed pass over them all)."""
     joined = "\0".join(paths)
     return ("/" + RESERVED_PREFIX) in joined or ("\0" + RESERVED_PREFIX) in joined or \
         joined.startswith(RESERVED_PREFIX)

@@ -38,11 +38,27 @@ class Listed(NamedTuple):
 
 async def list_dir(sftp: asyncssh.SFTPClient, path: str, *, fast: bool = True) -> list[Listed]:
     """Every name in ``path`` except '.' and '..' (attributes as lstat sees them)."""
+    names, modes, sizes, mtimes = await read_columns(sftp, path, fast=fast)
+    return list(map(Listed, names, modes, sizes, mtimes))
+
+
+async def read_columns(sftp: asyncssh.SFTPClient, path: str, *, fast: bool = True
+                       ) -> tuple[list[str], list[int], list[int], list[int]]:
+    """The names in ``path`` (not '.', '..') and their modes, sizes and mtimes,
+    as four lists in one order: what a scan builds its entries from in bulk."""
     handler = getattr(sftp, "_handler", None)
     if fast and _fast_ok(handler):
-        return await _list_fast(sftp, handler, path)
-    return [Listed(n.filename, n.attrs.permissions or 0, n.attrs.size or 0, n.attrs.mtime or 0)
-            for n in await sftp.readdir(path) if n.filename not in (".", "..")]
+        rows = await _read_fast(sftp, handler, path)
+        if not rows:
+            return [], [], [], []
+        raw, modes, sizes, mtimes = zip(*rows, strict=True)
+        # One decode for the whole folder: a name never holds NUL, and
+        # surrogateescape decodes byte by byte what is not UTF-8.
+        names = b"\0".join(raw).decode("utf-8", "surrogateescape").split("\0")
+        return names, list(modes), list(sizes), list(mtimes)
+    listed = [n for n in await sftp.readdir(path) if n.filename not in (".", "..")]
+    return ([n.filename for n in listed], [n.attrs.permissions or 0 for n in listed],
+            [n.attrs.size or 0 for n in listed], [n.attrs.mtime or 0 for n in listed])
 
 
 def _fast_ok(handler) -> bool:
@@ -51,15 +67,32 @@ def _fast_ok(handler) -> bool:
             and hasattr(handler, "_process_status") and hasattr(handler, "close"))
 
 
-async def _list_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[Listed]:
-    encoding, errors = "utf-8", "surrogateescape"
+def _ignore_result(fut: asyncio.Future) -> None:
+    if not fut.cancelled():
+        fut.exception()  # a read-ahead nobody waited for: its outcome does not matter
+
+
+async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tuple]:
+    """(name bytes, mode, size, mtime) rows; two READDIRs in flight at a time.
+
+    Most folders fit in one NAME reply, so asking twice at once brings the
+    names and the end-of-folder answer in one round trip instead of two.
+    """
     handle = await handler.opendir(sftp.encode(path))
-    out: list[Listed] = []
+    rows: list[tuple] = []
+    request = (_string(handle),)
+    loop = handler._loop
+    ahead: list[asyncio.Future] = []
+
+    def ask() -> None:
+        waiter = loop.create_future()
+        handler._send_request(_sftp.FXP_READDIR, request, waiter)
+        ahead.append(waiter)
     try:
-        while True:
-            waiter = handler._loop.create_future()
-            handler._send_request(_sftp.FXP_READDIR, (_string(handle),), waiter)
-            resptype, resp = await waiter
+        ask()
+        ask()
+        while ahead:
+            resptype, resp = await ahead.pop(0)
             if resptype == _sftp.FXP_STATUS:
                 try:
                     handler._process_status(resp)
@@ -68,48 +101,75 @@ async def _list_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[List
                 raise asyncssh.SFTPBadMessage("READDIR answered OK without names")
             if resptype != _sftp.FXP_NAME:
                 raise asyncssh.SFTPBadMessage(f"unexpected reply type {resptype} to READDIR")
-            _decode_names(resp.get_remaining_payload(), encoding, errors, out)
+            _decode_names(resp.get_remaining_payload(), rows)
+            if not ahead:  # both answered with names: a big folder, keep two asking
+                ask()
+                ask()
     finally:
+        for waiter in ahead:
+            waiter.add_done_callback(_ignore_result)
         # Closing need not hold up the scan by a round trip: send it, don't wait.
         closing = asyncio.ensure_future(handler.close(handle))
-        closing.add_done_callback(lambda t: t.cancelled() or t.exception())
-    return out
+        closing.add_done_callback(_ignore_result)
+    return rows
 
 
 def _string(data: bytes) -> bytes:
     return _U32.pack(len(data)) + data
 
 
-def _decode_names(buf: bytes, encoding: str, errors: str, out: list[Listed]) -> None:
-    """Append the names of one SFTP v3 NAME reply (payload after its request id)."""
-    u32, u64 = _U32.unpack_from, _U64.unpack_from
+# What OpenSSH sends for every name: size, uid/gid, permissions, times.
+_USUAL = ATTR_SIZE | ATTR_UIDGID | ATTR_PERMISSIONS | ATTR_ACMODTIME
+_USUAL_ATTRS = struct.Struct(">IQIIIII")  # flags, size, uid, gid, mode, atime, mtime
+
+
+def _decode_names(buf: bytes, out: list[tuple]) -> None:
+    """Append (name, mode, size, mtime) for each name of one SFTP v3 NAME reply
+    (payload after its request id), leaving out '.' and '..'."""
+    u32, usual = _U32.unpack_from, _USUAL_ATTRS.unpack_from
+    append = out.append
+    end = len(buf)
     try:
         (count,), pos = u32(buf, 0), 4
         for _ in range(count):
-            (n,), pos = u32(buf, pos), pos + 4
-            name = buf[pos:pos + n]
-            pos += n
-            (n,), pos = u32(buf, pos), pos + 4
-            pos += n  # the "longname" (ls -l text): not needed
-            (flags,), pos = u32(buf, pos), pos + 4
-            size = mode = mtime = 0
-            if flags & ATTR_SIZE:
-                (size,), pos = u64(buf, pos), pos + 8
-            if flags & ATTR_UIDGID:
-                pos += 8
-            if flags & ATTR_PERMISSIONS:
-                (mode,), pos = u32(buf, pos), pos + 4
-            if flags & ATTR_ACMODTIME:
-                (mtime,), pos = u32(buf, pos + 4), pos + 8
-            if flags & ATTR_EXTENDED:
-                (ext,), pos = u32(buf, pos), pos + 4
-                for _ in range(2 * ext):
-                    (n,), pos = u32(buf, pos), pos + 4
-                    pos += n
-            if name in (b".", b".."):
+            (n,) = u32(buf, pos)
+            name = buf[pos + 4:pos + 4 + n]
+            pos += 4 + n
+            (n,) = u32(buf, pos)
+            pos += 4 + n  # the "longname" (ls -l text): not needed
+            if pos + 32 <= end:
+                flags, size, _uid, _gid, mode, _atime, mtime = usual(buf, pos)
+                if flags == _USUAL:
+                    pos += 32
+                else:
+                    size, mode, mtime, pos = _attrs(buf, pos)
+            else:
+                size, mode, mtime, pos = _attrs(buf, pos)
+            if name == b"." or name == b"..":
                 continue
-            out.append(Listed(name.decode(encoding, errors), mode, size, mtime))
+            append((name, mode, size, mtime))
     except struct.error:
         raise asyncssh.SFTPBadMessage("truncated NAME reply") from None
-    if pos > len(buf):
+    if pos > end:
         raise asyncssh.SFTPBadMessage("truncated NAME reply")
+
+
+def _attrs(buf: bytes, pos: int) -> tuple[int, int, int, int]:
+    """(size, mode, mtime, position after) for attributes with any flags."""
+    u32, u64 = _U32.unpack_from, _U64.unpack_from
+    (flags,), pos = u32(buf, pos), pos + 4
+    size = mode = mtime = 0
+    if flags & ATTR_SIZE:
+        (size,), pos = u64(buf, pos), pos + 8
+    if flags & ATTR_UIDGID:
+        pos += 8
+    if flags & ATTR_PERMISSIONS:
+        (mode,), pos = u32(buf, pos), pos + 4
+    if flags & ATTR_ACMODTIME:
+        (mtime,), pos = u32(buf, pos + 4), pos + 8
+    if flags & ATTR_EXTENDED:
+        (ext,), pos = u32(buf, pos), pos + 4
+        for _ in range(2 * ext):
+            (n,), pos = u32(buf, pos), pos + 4
+            pos += n
+    return size, mode, mtime, pos

@@ -171,6 +171,9 @@ async def remote_find(fs: SftpFS, options: ScanOptions, progress=None,
         return None  # odd output for this root (or no GNU find): SFTP this time
     entry.can_find = True
     scan.problems += problems
+    for rel, message in problems:
+        if message == LOOP_MESSAGE and "/" in rel:
+            scan.hidden_dirs.add(rel.rpartition("/")[0])  # the link's folder: never remove
     return scan
 
 

@@ -11,9 +11,10 @@ between two runs never looks like a change).
 from __future__ import annotations
 
 import asyncio
+import gc
 import stat as stat_mod
+from itertools import repeat
 from typing import TYPE_CHECKING
-
 
 from app.core.events import Cancelled, CancelToken
 from app.core.model import Entry, Kind
@@ -26,7 +27,8 @@ from app.fs.base import (
     ScanOptions,
     ScanResult,
 )
-from app.fs.sftp_readdir import list_dir
+from app.fs.sftp_findparse import any_reserved, trivial_filter
+from app.fs.sftp_readdir import read_columns
 from app.fs.sftp_remote import LOOP_MESSAGE, remote_find
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 NS = 1_000_000_000
 BROKEN = "link points nowhere (broken link); left out"
 LOOP = LOOP_MESSAGE  # one wording for both routes
+_S_IFMT, _S_IFREG = 0o170000, stat_mod.S_IFREG
+_new_entry = tuple.__new__  # tuple.__new__(Entry, row): an Entry without a Python call
 
 
 def _prune(entries: list[Entry], flt) -> list[Entry]:
@@ -67,6 +71,7 @@ class SftpWalker:
         self.fs = fs
         self.symlinks = options.symlinks
         self.flt = options.filter
+        self.bulk_ok = trivial_filter(options.filter)  # no per-name filter questions
         self.progress = progress
         self.cancel = cancel
         self.result = ScanResult()
@@ -113,36 +118,71 @@ class SftpWalker:
     async def _list(self, rel: str, path: str, ancestors: frozenset, real_dir: str) -> None:
         fs = self.fs
         try:
-            names = await fs._call("cannot read folder", rel,
-                                   lambda s, _a: list_dir(s, path, fast=self.fast_readdir))
+            names, modes, sizes, mtimes = await fs._call(
+                "cannot read folder", rel,
+                lambda s, _a: read_columns(s, path, fast=self.fast_readdir))
         except NotFound:
             return  # vanished since its parent was listed
         except FsError as exc:
             self.result.problems.append((rel, f"cannot read folder: {_reason(exc)}"))
             return
-        prefix = rel + "/" if rel else ""
+        res = self.result
+        if names:
+            # Whole-folder string and map operations: most folders hold only
+            # plain files, which then cost no Python bytecode per name.
+            paths = (rel + "/" + (f"\0{rel}/".join(names))).split("\0") if rel else names
+            types = list(map(_S_IFMT.__and__, modes))
+            if (self.bulk_ok and types.count(_S_IFREG) == len(types)
+                    and not any_reserved(names)):
+                rows = zip(paths, repeat(Kind.FILE), sizes, map(NS.__mul__, mtimes),
+                           repeat(None), map(0o7777.__and__, modes), strict=False)
+                collecting = gc.isenabled()
+                gc.disable()  # tuples without cycles: no collector passes meanwhile
+                try:
+                    res.entries += map(_new_entry, repeat(Entry), rows)
+                finally:
+                    if collecting:
+                        gc.enable()
+            else:
+                await self._each(rel, path, ancestors, real_dir, names, types, modes, sizes,
+                                 mtimes, paths)
+        self.progress(len(res.entries), rel)
+
+    async def _each(self, rel, path, ancestors, real_dir, names, types, modes, sizes, mtimes,
+                    paths) -> None:
+        """Name by name: reserved names, filters, folders, links, special files."""
         base, real_base = path.rstrip("/") + "/", real_dir.rstrip("/") + "/"
         res, flt = self.result, self.flt
         append = res.entries.append
-        for name, mode, size, mtime in names:
-            r = prefix + name
+        for name, kind, mode, size, mtime, r in zip(names, types, modes, sizes, mtimes, paths,
+                                                    strict=True):
             if name.startswith(RESERVED_PREFIX):
-                if name.endswith(TEMP_SUFFIX) and stat_mod.S_ISREG(mode):
+                if name.endswith(TEMP_SUFFIX) and kind == _S_IFREG:
                     res.leftovers.append(r)
+                else:
+                    self._hide(rel)
                 continue
-            if stat_mod.S_ISREG(mode):  # the common case, kept free of awaits
+            if kind == _S_IFREG:  # the common case, kept free of awaits
                 if flt is None or flt.includes_file(r, size):
                     append(Entry(r, Kind.FILE, size, mtime * NS, None, mode & 0o7777))
-            elif stat_mod.S_ISDIR(mode):
+                else:
+                    self._hide(rel)
+            elif kind == stat_mod.S_IFDIR:
                 self._dir(r, base + name, mtime, ancestors, real_base + name)
-            elif stat_mod.S_ISLNK(mode) and self.symlinks != "skip":
+            elif kind == stat_mod.S_IFLNK and self.symlinks != "skip":
                 await self._link(r, base + name, mtime, ancestors)
-            # sockets, FIFOs and devices are never synced
-        self.progress(len(res.entries), rel)
+            else:
+                self._hide(rel)  # skipped links, sockets, FIFOs, devices: never synced
+
+    def _hide(self, rel: str) -> None:
+        """Folder ``rel`` holds something the scan leaves out: never remove it."""
+        if rel:
+            self.result.hidden_dirs.add(rel)
 
     def _dir(self, r: str, path: str, mtime: int, ancestors: frozenset, real: str) -> None:
         """A folder to list; ``real`` is its path with no links in it (follow mode)."""
         if self.flt is not None and self.flt.excludes_dir(r):
+            self._hide(r.rpartition("/")[0])
             return
         self.result.entries.append(Entry(r, Kind.DIR, 0, mtime * NS))
         if self.symlinks == "follow":
@@ -151,22 +191,27 @@ class SftpWalker:
 
     async def _link(self, r: str, path: str, mtime: int, ancestors: frozenset) -> None:
         fs, res, flt = self.fs, self.result, self.flt
+        parent = r.rpartition("/")[0]
         try:
             if self.symlinks == "as_link":
                 if flt is None or flt.includes_file(r, 0):
                     target = await fs._call("cannot read link", r, lambda s, _a: s.readlink(path))
                     res.entries.append(Entry(r, Kind.SYMLINK, 0, mtime * NS, target))
+                else:
+                    self._hide(parent)
                 return
             try:
                 attrs = await fs._call("cannot read", r, lambda s, _a: s.stat(path))
             except NotFound:
                 res.problems.append((r, BROKEN))
+                self._hide(parent)
                 return
             mode = attrs.permissions or 0
             if stat_mod.S_ISDIR(mode):
                 real = await fs._call("cannot read", r, lambda s, _a: s.realpath(path))
                 if real in ancestors:
                     res.problems.append((r, LOOP))
+                    self._hide(parent)
                     return
                 self._dir(r, path, attrs.mtime or 0, ancestors, real)
             elif stat_mod.S_ISREG(mode):
@@ -174,6 +219,10 @@ class SftpWalker:
                 if flt is None or flt.includes_file(r, size):
                     res.entries.append(Entry(r, Kind.FILE, size, (attrs.mtime or 0) * NS, None,
                                              mode & 0o7777))
+                else:
+                    self._hide(parent)
+            else:
+                self._hide(parent)  # a link to a socket, FIFO or device
         except NotFound:
             return
         except FsError as exc:

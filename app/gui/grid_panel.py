@@ -3,7 +3,7 @@ text search, and the per-row plan changes (context menu and keys)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMenu, QTableView, QToolButton, QVBoxLayout, QWidget)
@@ -67,6 +67,9 @@ class GridPanel(QWidget):
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self._actions = self._make_actions()
+        # A re-plan, re-sort or re-filter resets the model: the same rows stay selected.
+        self.model.capture = self.selection_keys
+        self.model.reselect.connect(self._reselect)
         layout.addWidget(self.view, 1)
 
     # -- toggles -------------------------------------------------------------------
@@ -150,8 +153,42 @@ class GridPanel(QWidget):
         self.model.install(prepared)
 
     def selected(self) -> list[tuple[int, PlanItem]]:
-        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        return [(self.model.pair_at(r), self.model.item_at(r)) for r in rows]
+        return [(self.model.pair_at(r), self.model.item_at(r)) for r in self._selected_rows()]
+
+    def _selected_rows(self) -> list[int]:
+        # From the selection's ranges: no QModelIndex per selected row and column.
+        rows: set[int] = set()
+        for r in self.view.selectionModel().selection():
+            rows.update(range(r.top(), r.bottom() + 1))
+        return sorted(rows)
+
+    def selection_keys(self):
+        """The selected rows and the current one as ``(pair, path)`` keys."""
+        m = self.model
+        wanted = frozenset((m.pair_at(r), m.item_at(r).path) for r in self._selected_rows())
+        cur = self.view.selectionModel().currentIndex()
+        current = (m.pair_at(cur.row()), m.item_at(cur.row()).path) if cur.isValid() else None
+        return wanted, current
+
+    def _reselect(self, rows: list[int], current: int) -> None:
+        """Select ``rows`` (ascending) again after a model reset, and make ``current`` current."""
+        m, sm = self.model, self.view.selectionModel()
+        last_col = m.columnCount() - 1
+        selection = QItemSelection()
+        start = prev = None
+        for row in rows + [None]:
+            if start is not None and (row is None or row != prev + 1):
+                selection.select(m.index(start, 0), m.index(prev, last_col))
+                start = None
+            if start is None:
+                start = row
+            prev = row
+        flags = QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
+        sm.select(selection, flags)
+        if current >= 0:
+            index = m.index(current, 0)
+            sm.setCurrentIndex(index, QItemSelectionModel.NoUpdate)
+            self.view.scrollTo(index)
 
     # -- row changes ---------------------------------------------------------------
     def _make_actions(self) -> list[QAction]:

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.pairs.set_recent(self.settings.get("recent_locations", []))
         if not keep_result:
             self.result_view.hide()
+        self.grid.model.keep = None  # a new comparison starts with nothing selected
         self.progress.reset("compare")
         self.controller.start_compare(job)
 
@@ -320,6 +321,8 @@ class MainWindow(QMainWindow):
         rows = self.grid.selected()
         if not rows or self.controller.busy:
             return
+        # The re-planned grid selects the same rows again (and keeps the current one).
+        self.grid.model.keep = self.grid.selection_keys()
         if change == "exclude":
             patterns, paths = exclusions_for(rows)
             self.document.add_excludes(patterns)

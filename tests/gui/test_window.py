@@ -90,6 +90,7 @@ def _select(window, path: str) -> None:
     model = view.model()
     for r in range(model.rowCount()):
         if model.index(r, 0).data(Qt.UserRole)["path"] == path:
+            view.clearSelection()  # rows stay selected after a change: select only this one
             view.selectRow(r)
             view.setFocus()
             return

@@ -136,6 +136,36 @@ def build_view(content: Content, spec: ViewSpec) -> list[int]:
     return view
 
 
+#: Rows to select again after the model was reset: the selected rows and the
+#: current one, each as ``(pair, path)`` (paths stay put when actions change).
+RowKeys = tuple[frozenset, tuple[int, str] | None]
+
+
+def rows_of(content: Content, view: list[int], keys: RowKeys | None) -> tuple[list[int], int]:
+    """Where the rows named by ``keys`` are in ``view``: (ascending rows,
+    current row or -1). Pure; one pass over the view."""
+    if keys is None:
+        return [], -1
+    wanted, current = keys
+    if not wanted and current is None:
+        return [], -1
+    paths = {p for _pair, p in wanted}
+    if current is not None:
+        paths.add(current[1])
+    items, pair_of = content.items, content.pair_of
+    rows: list[int] = []
+    current_row = -1
+    for row, n in enumerate(view):
+        path = items[n].path
+        if path in paths:
+            key = (pair_of[n], path)
+            if key in wanted:
+                rows.append(row)
+            if key == current:
+                current_row = row
+    return rows, current_row
+
+
 def _sort_key(items: list[PlanItem], column: int):
     if column in (COL_LEFT_SIZE, COL_RIGHT_SIZE):
         left = column == COL_LEFT_SIZE
@@ -172,6 +202,8 @@ class PlanTableModel(QAbstractTableModel):
     """
 
     view_changed = Signal()
+    #: After a reset: the rows (ascending) to select again and the current row (-1: none).
+    reselect = Signal(list, int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -180,27 +212,38 @@ class PlanTableModel(QAbstractTableModel):
         self.spec = ViewSpec()
         self.background: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None
         self._generation = 0
+        #: Rows to select again in the next installed plan (set by the owner
+        #: before a re-plan; read wherever ``prepare`` runs).
+        self.keep: RowKeys | None = None
+        #: Returns the current selection as :data:`RowKeys` (set by the grid),
+        #: so a re-sort or re-filter keeps the selected rows selected.
+        self.capture: Callable[[], RowKeys | None] = lambda: None
         self._brushes = {c: QBrush(QColor(v)) for c, v in CATEGORY_COLORS.items()}
 
     # -- content ------------------------------------------------------------
-    def prepare(self, per_pair) -> tuple[Content, list[int], ViewSpec]:
+    def prepare(self, per_pair) -> tuple:
         """Everything a new plan needs, computed wherever this is called
         (the engine loop, for big plans), for :meth:`install`."""
-        spec = self.spec
+        spec, keep = self.spec, self.keep
         content = build_content(per_pair)
-        return content, build_view(content, spec), spec
+        view = build_view(content, spec)
+        return content, view, spec, keep, rows_of(content, view, keep)
 
-    def install(self, prepared: tuple[Content, list[int], ViewSpec]) -> None:
-        """Show prepared content: O(1) on the GUI thread."""
-        content, view, spec = prepared
+    def install(self, prepared: tuple) -> None:
+        """Show prepared content: O(1) on the GUI thread (plus reselecting the
+        rows named by ``keep`` when it was prepared)."""
+        content, view, spec, keep, (rows, current) = prepared
+        self.keep = None
         self._generation += 1
         self.beginResetModel()
         self.content, self._view = content, view
         self.endResetModel()
         if spec != self.spec:  # the person changed the view meanwhile
-            self._refresh_view()
-        else:
-            self.view_changed.emit()
+            self._refresh_view(keep)
+            return
+        if rows or current >= 0:
+            self.reselect.emit(rows, current)
+        self.view_changed.emit()
 
     def set_runs(self, per_pair) -> None:
         """Show new plans inline (small plans, tests)."""
@@ -239,23 +282,34 @@ class PlanTableModel(QAbstractTableModel):
                              (column, order == Qt.DescendingOrder))
         self._refresh_view()
 
-    def _refresh_view(self) -> None:
+    def _refresh_view(self, keep: RowKeys | None = None) -> None:
+        """A new view of the same content; the rows selected now (or those
+        named by ``keep``) stay selected where they are still shown."""
         content, spec = self.content, self.spec
+        if keep is None:
+            keep = self.capture()
         self._generation += 1
         generation = self._generation
 
-        def done(view: list[int]) -> None:
+        def build() -> tuple[list[int], tuple[list[int], int]]:
+            view = build_view(content, spec)
+            return view, rows_of(content, view, keep)
+
+        def done(result) -> None:
             if generation != self._generation:
                 return  # a newer request or new content won
+            view, (rows, current) = result
             self.beginResetModel()
             self._view = view
             self.endResetModel()
+            if rows or current >= 0:
+                self.reselect.emit(rows, current)
             self.view_changed.emit()
 
         if self.background is None or len(content.items) <= BACKGROUND_ROWS:
-            done(build_view(content, spec))
+            done(build())
         else:
-            self.background(lambda: build_view(content, spec), done)
+            self.background(build, done)
 
     # -- Qt model interface ----------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008

@@ -45,7 +45,7 @@ class BatchCopier:
             side = item.action.target_side
             T, S = self.ex.fs[side], self.ex.fs[side.other]
             src = item.entry(side.other)
-            if (item.action is COPY_TO[side] and getattr(T, "write_many", None) is not None
+            if (item.action is COPY_TO[side] and getattr(T, "offers_write_many", False)
                     and src is not None and src.kind is Kind.FILE and src.size <= SMALL_FILE
                     and item.entry(side) is None and S.local_path(src.name) is not None):
                 batched.append(item)

@@ -426,6 +426,11 @@ class SftpFS:
 
         await rename_new(self, src, dst)
 
+    @property
+    def offers_write_many(self) -> bool:
+        """Whether :meth:`write_many` may be worth a try (remote commands allowed)."""
+        return self.options.remote_commands == "auto"
+
     async def write_many(self, files: list, cancel: CancelToken):
         """Stage many new small local files at once (the fast path); see
         :func:`app.fs.sftp_batch.stage_files`. None when this server cannot."""

@@ -19,6 +19,7 @@ from app.config.credentials import CredentialError, CredentialStore
 from app.config.known_hosts import HostKeyStatus, HostKeyVerdict, KnownHosts
 from app.fs.base import Unavailable
 from app.fs.sftp_url import ConnectionOptions, SftpLocation
+from app.fs.sftp_wire import GatheringConnector
 
 # aes128-gcm first: about 1.6x the throughput of asyncssh's default
 # (chacha20) against OpenSSH over loopback, and still an AEAD cipher.
@@ -134,7 +135,7 @@ async def connect(location: SftpLocation, options: ConnectionOptions,
             known_hosts=([], [], []),  # empty but not None: our callback decides
             encryption_algs=CIPHERS, connect_timeout=timeout, login_timeout=timeout,
             keepalive_interval=max(1.0, timeout / 2), keepalive_count_max=2,
-            window=WINDOW, **kwargs)
+            window=WINDOW, tunnel=GatheringConnector(), **kwargs)
     except asyncssh.HostKeyNotVerifiable as exc:
         if client.verdict is not None and client.key is not None:
             if client.verdict.status is HostKeyStatus.UNKNOWN:

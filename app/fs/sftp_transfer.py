@@ -73,7 +73,9 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
     """
     path = fs.abs(rel)
     try:
-        src = await asyncio.to_thread(open, local_path, "rb")  # closed in the finally below
+        # One trip to a worker thread opens the file and reads its first block
+        # (all of a small file); closed in the finally below.
+        src, head = await asyncio.to_thread(_open_head, local_path, BLOCK)
     except OSError as exc:
         raise FsError(f"cannot read {local_path}: {exc.strerror or exc}", rel) from exc
     created = False
@@ -87,8 +89,11 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
                 pass
         block = _block(sftp, True)
-        src.seek(0)
-        first = src.read(block)  # a small file is whole now: sent with the last steps
+        if len(head) >= block or attempt_no > 0:
+            src.seek(0)
+            first = src.read(block)
+        else:
+            first = head  # a small file is whole now: sent with the last steps
         # Exclusive: never truncate someone's file.
         f = await asyncio.wait_for(sftp.open(path, "xb", block_size=0), fs.timeout)
         created = True
@@ -138,6 +143,15 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         raise
     finally:
         src.close()
+
+
+def _open_head(local_path: str, n: int):
+    src = open(local_path, "rb")  # noqa: SIM115 - the caller closes it
+    try:
+        return src, src.read(n)
+    except BaseException:
+        src.close()
+        raise
 
 
 # A server's file system may keep coarser times than a second (FAT: 2 s).

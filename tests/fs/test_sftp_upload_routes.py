@@ -1,0 +1,263 @@
+"""The upload routes to a real sshd: new small files staged in batches through the
+server's tar (the fast path), the plain SFTP route with time and mode set on the
+open handle, and what happens when either fails part-way. Every test asserts on
+the files on disk: exact bytes, times and modes, and no partial file under a real
+name."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+import app.fs.sftp_batch as sftp_batch
+from app.core.events import CancelToken
+from app.fs.base import AlreadyExists
+from tests.fixtures.sshd import FaultProxy, run_async
+from tests.fs.test_sftp_e2e import T0, _job, _run, _trust
+
+pytestmark = pytest.mark.sshd
+
+ODD_NAMES = [b"with space.txt", b"new\nline.txt", b"caf\xe9-latin1.txt", b"\xff\xfe.bin",
+             b"-dash.txt", b".hidden", b"x" * 200]
+
+
+def _tree(root: Path, n: int = 60, size: int = 3000) -> None:
+    """Files in a few folders, with odd names, several modes and times."""
+    modes = [0o644, 0o600, 0o755, 0o640, 0o700]
+    for i in range(n):
+        folder = root / f"d{i % 4}" / ("sub" if i % 3 == 0 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        p = folder / f"f{i:03d}.dat"
+        p.write_bytes(os.urandom(size + i))
+        os.chmod(p, modes[i % len(modes)])
+        os.utime(p, (T0 + i, T0 + i * 7))
+    odd = os.path.join(os.fsencode(root), b"odd \xe9 folder")
+    os.makedirs(odd, exist_ok=True)
+    for k, name in enumerate(ODD_NAMES):
+        p = os.path.join(odd, name)
+        with open(p, "wb") as f:
+            f.write(name * (k + 1))
+        os.chmod(p, 0o640)
+        os.utime(p, (T0, T0 + k))
+    (root / "empty.txt").write_bytes(b"")
+    os.utime(root / "empty.txt", (T0, T0))
+
+
+def _snapshot(root: Path) -> dict[bytes, tuple]:
+    """relative path -> (bytes, mtime in whole seconds, permission bits); folders too."""
+    out = {}
+    base = os.fsencode(root)
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if not d.startswith(b".syncpane")]
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, base)] = (f.read(), int(st.st_mtime),
+                                                 stat.S_IMODE(st.st_mode))
+        for name in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, name), base)] = "dir"
+    return out
+
+
+def _reserved(root: Path) -> list[str]:
+    """Every Syncpane-reserved name left anywhere below ``root``."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(os.fsencode(root)):
+        for name in dirnames + filenames:
+            if name.startswith(b".syncpane"):
+                found.append(os.fsdecode(os.path.join(dirpath, name)))
+    return found
+
+
+@pytest.fixture
+def staged_log(monkeypatch):
+    """Records what each fast-path batch staged: (files asked, files staged) or None."""
+    log: list = []
+    real = sftp_batch.stage_files
+
+    async def spy(fs, files, cancel):
+        batch = await real(fs, files, cancel)
+        log.append(None if batch is None else (len(files), sum(n is not None
+                                                               for n in batch.names)))
+        return batch
+    monkeypatch.setattr(sftp_batch, "stage_files", spy)
+    return log
+
+
+def _sync(tmp_path, env, local, remote_commands="auto", port=None):
+    """Mirror ``local`` to the server folder (through ``port`` if given: a relay)."""
+    port = port or env.server.port
+    _trust(env)
+    if port != env.server.port:  # the relay shows the server's key under its own port
+        from app.config.paths import app_paths
+        key = env.server.known_hosts.read_text().split(None, 1)[1]
+        with app_paths().known_hosts.open("a") as f:
+            f.write(f"[127.0.0.1]:{port} {key}")
+    job = _job(tmp_path, env, str(local), f"sftp://{env.server.user}@127.0.0.1:{port}{env.root}",
+               sync={"variant": "mirror", "deletion": "permanent", "max_delete_percent": 100},
+               connections={f"{env.server.user}@127.0.0.1:{port}": {
+                   "auth": "key", "key_file": str(env.server.client_key), "timeout_seconds": 10,
+                   "remote_commands": remote_commands}})
+    return _run("sync", job, "--force")
+
+
+def test_fast_path_puts_exact_bytes_times_and_modes(sftp_env, tmp_path, staged_log):
+    local = tmp_path / "local"
+    _tree(local)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert staged_log and all(entry is not None for entry in staged_log), staged_log
+    assert sum(s for _asked, s in staged_log) == sum(a for a, _s in staged_log) > 60
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+
+
+def test_plain_sftp_route_puts_exact_bytes_times_and_modes(sftp_env, tmp_path, staged_log):
+    local = tmp_path / "local"
+    _tree(local)
+    code, doc, err = _sync(tmp_path, sftp_env, local, remote_commands="off")
+    assert code == 0, (doc, err)
+    assert all(entry is None for entry in staged_log), staged_log  # never staged
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+
+
+def test_sftp_only_account_falls_back(sftp_only_env, tmp_path, staged_log):
+    local = tmp_path / "local"
+    _tree(local, n=20)
+    code, doc, err = _sync(tmp_path, sftp_only_env, local)
+    assert code == 0, (doc, err)
+    assert staged_log and all(entry is None for entry in staged_log), staged_log
+    assert _snapshot(sftp_only_env.root) == _snapshot(local)
+    assert _reserved(sftp_only_env.root) == []
+
+
+@pytest.mark.parametrize("broken", ["no-such-tar-here -x", "head -c 7000 | tar -x"],
+                         ids=["tar-missing", "tar-fails-mid-archive"])
+def test_server_tar_missing_or_failing_falls_back(sftp_env, tmp_path, staged_log, monkeypatch,
+                                                  broken):
+    real = sftp_batch.stage_command
+    monkeypatch.setattr(sftp_batch, "stage_command",
+                        lambda root, folder: real(root, folder).replace("tar -x", broken))
+    local = tmp_path / "local"
+    _tree(local, n=30)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert staged_log and staged_log[0] is None
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []  # the half-filled staging folder is gone too
+
+
+def test_staged_file_changed_on_the_server_is_not_placed(sftp_env, tmp_path, monkeypatch):
+    """Only files whose size, time and mode the server's listing confirms are used."""
+    real = sftp_batch.parse_listing
+
+    def one_wrong(out):
+        got = real(out)
+        if got:
+            name = sorted(got)[0]
+            size, secs, mode = got[name]
+            got[name] = (size - 1, secs, mode)  # as if tar had written it short
+        return got
+    monkeypatch.setattr(sftp_batch, "parse_listing", one_wrong)
+    local = tmp_path / "local"
+    _tree(local, n=12)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert _snapshot(sftp_env.root) == _snapshot(local)  # that one went the plain way
+    assert _reserved(sftp_env.root) == []
+
+
+def test_stale_staging_folder_is_removed_by_the_next_sync(sftp_env, tmp_path):
+    stale = sftp_env.root / ".syncpane-stage-0123456789ab"
+    stale.mkdir()
+    (stale / "0").write_bytes(b"half")
+    local = tmp_path / "local"
+    _tree(local, n=5)
+    code, doc, err = _sync(tmp_path, sftp_env, local, remote_commands="off")
+    assert code == 0, (doc, err)
+    assert not stale.exists()
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+
+
+def _proxy_thread(target_port: int, **settings):
+    """A FaultProxy on its own loop in a thread (the command line runs its own loop)."""
+    loop = asyncio.new_event_loop()
+    proxy = FaultProxy(target_port)
+    for k, v in settings.items():
+        setattr(proxy, k, v)
+    ready = threading.Event()
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(proxy.start())
+        ready.set()
+        loop.run_forever()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    ready.wait(10)
+
+    def stop():
+        asyncio.run_coroutine_threadsafe(proxy.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        t.join(5)
+    return proxy, stop
+
+
+def test_cut_mid_batch_leaves_no_partial_file_and_rerun_completes(sftp_env, tmp_path,
+                                                                   staged_log):
+    local = tmp_path / "local"
+    _tree(local, n=200, size=20_000)  # ~4 MB in the tar stream
+    proxy, stop = _proxy_thread(sftp_env.server.port, cut_after=1_500_000, cut_times=1)
+    try:
+        code, doc, err = _sync(tmp_path, sftp_env, local, port=proxy.port)
+        # Whatever the run made of it: every file under a real name is whole.
+        want = _snapshot(local)
+        for rel, value in _snapshot(sftp_env.root).items():
+            assert value == want[rel], rel
+        assert proxy.connections >= 2  # the cut happened, a new connection took over
+        assert None in staged_log  # ... to a batch in mid-stream
+        code, doc, err = _sync(tmp_path, sftp_env, local, port=proxy.port)
+        assert code == 0, (doc, err)
+    finally:
+        stop()
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+
+
+def test_rename_new_never_replaces(sftp_env, tmp_path):
+    src = tmp_path / "s.txt"
+    src.write_bytes(b"new content")
+    (sftp_env.root / "taken.txt").write_bytes(b"someone else's")
+
+    async def body():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            await fs.write_from_local(str(src), ".syncpane-x.tmp", lambda n: None, CancelToken(),
+                                      attrs=(T0 * 10**9, 0o600))
+            with pytest.raises(AlreadyExists):
+                await fs.rename_new(".syncpane-x.tmp", "taken.txt")
+            await fs.rename_new(".syncpane-x.tmp", "free.txt")
+        finally:
+            await fs.close()
+    run_async(body)
+    assert (sftp_env.root / "taken.txt").read_bytes() == b"someone else's"
+    free = sftp_env.root / "free.txt"
+    assert free.read_bytes() == b"new content"
+    assert int(free.stat().st_mtime) == T0 and stat.S_IMODE(free.stat().st_mode) == 0o600
+    assert sorted(os.listdir(sftp_env.root)) == ["free.txt", "taken.txt"]
+
+
+def test_parse_listing_rejects_what_we_did_not_ask_for():
+    ok = sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x005\x001700000000.0000000000\x00644\x00")
+    assert ok == {"0": (5, 1_700_000_000, 0o644)}
+    assert sftp_batch.parse_listing(b"0\x005\x001\x00644\x00") is None
+    assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x00five\x001\x00644\x00") is None
+    assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x005\x00") is None

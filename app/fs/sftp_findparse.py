@@ -55,6 +55,40 @@ def trivial_filter(flt) -> bool:
             and s.max_size_bytes is None and not flt.extra_excluded_dirs)
 
 
+class BatchFilter:
+    """What a scan can decide about a whole batch of plain files at once.
+
+    With no filter every file passes; with the usual filter (folder patterns
+    and ``*.pyc``-style suffixes, which :meth:`PathFilter.suffix_test`
+    reports) a batch passes when no name ends with one of the suffixes,
+    which one substring search over the joined names tells.
+    """
+
+    def __init__(self, flt) -> None:
+        self.flt = None if trivial_filter(flt) else flt
+        test = getattr(self.flt, "suffix_test", None)
+        rule = test() if callable(test) else None
+        self.suffixes: tuple[str, ...] | None = None
+        self.ignore_case = False
+        if rule is not None:
+            self.suffixes = tuple(x + "\0" for x in rule[0])
+            self.ignore_case = bool(rule[1])
+
+    @property
+    def batchable(self) -> bool:
+        """Whether :meth:`files_pass` can ever say yes."""
+        return self.flt is None or self.suffixes is not None
+
+    def files_pass(self, names: list[str]) -> bool:
+        """True when every one of these plain files passes the filter."""
+        if self.flt is None or not self.suffixes:
+            return self.batchable
+        joined = "\0".join(names) + "\0"
+        if self.ignore_case:
+            joined = joined.casefold()
+        return not any(x in joined for x in self.suffixes)
+
+
 class FindParser:
     """Feed it ``find`` output chunk by chunk; :meth:`finish` gives the scan.
 
@@ -66,7 +100,8 @@ class FindParser:
                  progress: Callable[[int, str], None] | None = None,
                  cancel: CancelToken | None = None) -> None:
         self.symlinks = symlinks
-        self.flt = None if trivial_filter(flt) else flt
+        self.batch = BatchFilter(flt)
+        self.flt = self.batch.flt
         self.progress = progress
         self.cancel = cancel
         self.result = ScanResult()
@@ -138,8 +173,8 @@ class FindParser:
             self.bad = True  # a file without a mode, or an empty path: not our format
             return
         plain = nf + types.count("d") == n
-        if (plain and self.flt is None and not self._skipped
-                and not any_reserved(paths)):
+        if (plain and self.batch.batchable and not self._skipped
+                and not any_reserved(paths) and self._batch_passes(types, paths)):
             kinds = map(_KINDS.__getitem__, types)
             rows = zip(paths, kinds, sizes, mtimes, repeat(None), modes, strict=False)
             # 100,000 new tuples would set off the cyclic garbage collector
@@ -154,6 +189,15 @@ class FindParser:
                     gc.enable()
             return
         self._loop(types, modes, sizes, mtimes, paths, links)
+
+    def _batch_passes(self, types: list[str], paths: list[str]) -> bool:
+        """True when the filter keeps every file and folder of this batch."""
+        flt = self.flt
+        if flt is None:
+            return True
+        if any(flt.excludes_dir(p) for y, p in zip(types, paths, strict=True) if y == "d"):
+            return False
+        return self.batch.files_pass(paths)
 
     def _records_slowly(self, heads: list[str], paths: list[str], links: list[str]) -> None:
         """The same records, for a find whose numbers look unusual (no fraction...)."""

@@ -27,7 +27,7 @@ from app.fs.base import (
     ScanOptions,
     ScanResult,
 )
-from app.fs.sftp_findparse import any_reserved, trivial_filter
+from app.fs.sftp_findparse import BatchFilter, any_reserved
 from app.fs.sftp_readdir import read_columns
 from app.fs.sftp_remote import LOOP_MESSAGE, remote_find
 
@@ -71,7 +71,7 @@ class SftpWalker:
         self.fs = fs
         self.symlinks = options.symlinks
         self.flt = options.filter
-        self.bulk_ok = trivial_filter(options.filter)  # no per-name filter questions
+        self.batch = BatchFilter(options.filter)  # whole folders of files at once
         self.progress = progress
         self.cancel = cancel
         self.result = ScanResult()
@@ -132,8 +132,8 @@ class SftpWalker:
             # plain files, which then cost no Python bytecode per name.
             paths = (rel + "/" + (f"\0{rel}/".join(names))).split("\0") if rel else names
             types = list(map(_S_IFMT.__and__, modes))
-            if (self.bulk_ok and types.count(_S_IFREG) == len(types)
-                    and not any_reserved(names)):
+            if (types.count(_S_IFREG) == len(types) and not any_reserved(names)
+                    and self.batch.files_pass(names)):
                 rows = zip(paths, repeat(Kind.FILE), sizes, map(NS.__mul__, mtimes),
                            repeat(None), map(0o7777.__and__, modes), strict=False)
                 collecting = gc.isenabled()

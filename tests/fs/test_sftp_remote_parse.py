@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.model import Entry, Kind
-from app.fs.sftp_remote import find_problems, parse_find
+from app.fs.sftp_remote import FindParser, find_problems, parse_find
 
 NS = 1_000_000_000
 
@@ -108,3 +108,26 @@ def test_streaming_parser_gives_the_same_records_for_any_chunking():
     cut = FindParser()
     cut.feed(GOOD[:40])  # the connection ended before find's end marker
     assert cut.finish() is None
+
+
+def test_usual_filter_gives_the_same_answer_in_bulk_and_per_record():
+    from app.core.filters import FilterSettings, PathFilter
+
+    rows = [b"d - 0 1.0\x00src\x00\x00", b"f 644 1 1.0\x00src/a.py\x00\x00",
+            b"f 644 1 1.0\x00src/B.PYC\x00\x00", b"d - 0 1.0\x00build\x00\x00",
+            b"f 644 1 1.0\x00build/out.o\x00\x00", b"f 644 1 1.0\x00z.txt\x00\x00"]
+    out = b"".join(rows) + TAIL
+    for ignore_case, kept in ((True, {"src", "src/a.py", "z.txt"}),
+                              (False, {"src", "src/a.py", "src/B.PYC", "z.txt"})):
+        flt = PathFilter(FilterSettings(exclude=("*.pyc", "build/")), ignore_case=ignore_case)
+        whole = parse_find(out, flt=flt)
+        assert {e.name for e in whole.entries} == kept
+        one_by_one = FindParser("skip", flt)  # record by record: the bulk test never sees two
+        for row in rows:
+            one_by_one.feed(row)
+        one_by_one.feed(TAIL)
+        assert _rows(one_by_one.finish()) == _rows(whole)
+    # Batches with nothing to leave out are built in bulk and keep every row.
+    clean = parse_find(rows[0] + rows[1] + rows[5] + TAIL,
+                       flt=PathFilter(FilterSettings(exclude=("*.pyc", "build/"))))
+    assert [e.name for e in clean.entries] == ["src", "src/a.py", "z.txt"]

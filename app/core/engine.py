@@ -18,6 +18,7 @@ from app.core.events import (CancelToken, Cancelled, PhaseStarted, Reporter, Sca
                              ignore_events)
 from app.core.execute import Outcome, PairExecutor
 from app.core.filters import PathFilter
+from app.core.gcpause import collector_paused
 from app.core.job import Direction, Job, Pair, Variant
 from app.core.model import Action, Problem, Side, Summary
 from app.core.moves import find_moves
@@ -188,7 +189,8 @@ class SyncSession:
             raise JobCannotRun(errors)
         for run in self.runs:
             self.cancel.raise_if_cancelled()
-            await self._compare_pair(run)
+            with collector_paused():
+                await self._compare_pair(run)
         return self.runs
 
     def _filter_for(self, run: PairRun, side: Side, ignore_case: bool) -> PathFilter:

@@ -144,6 +144,17 @@ class PathFilter:
             return False
         return self._exclude_files.empty or not self._exclude_files.match(rel)
 
+    def suffix_test(self) -> tuple[tuple[str, ...], bool] | None:
+        """``(suffixes, ignore_case)`` when :meth:`includes_file` comes down to
+        "the name does not end with one of these" (the usual ``*.pyc``-style
+        excludes, no size limits, everything included), so a scan can test
+        it inline; None otherwise."""
+        s = self.settings
+        if (s.min_size_bytes is None and s.max_size_bytes is None and self._include_all
+                and self._exclude_files.empty):
+            return self._suffixes, self.ignore_case
+        return None
+
     def names_dir(self, rel: str) -> bool:
         """True when an include pattern names the folder ``rel`` itself."""
         return self._include_all or self._include.match(rel + "/")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from app.core.filters import FilterSettings, PathFilter
 from tests.util import cli_json, make_tree, read_tree, write_job
 
@@ -57,3 +59,28 @@ def test_filter_survives_pickling_for_scan_workers():
         assert g.includes_file(rel, size) == f.includes_file(rel, size)
     assert not g.includes_file("a.TMP", 5) and g.includes_file("keep.tmp", 5)
     assert not g.includes_file("b.txt", 1) and g.includes_file("b.txt", 2)
+
+
+@pytest.mark.parametrize("exclude,ignore_case,expected", [
+    ((".git/", "*.pyc"), False, ["a.PYC", "b.txt", "d.tar.gz"]),
+    ((".git/", "*.pyc"), True, ["b.txt", "d.tar.gz"]),
+    (("*.pyc", "*.tar.gz"), False, ["a.PYC", "b.txt"]),
+])
+def test_a_scan_decides_suffix_excludes_by_the_name_alone(tmp_path, exclude, ignore_case,
+                                                          expected):
+    """The scan's inline suffix test gives what the filter itself says."""
+    from app.fs.local_scan import _walk_all
+
+    names = ["a.PYC", "b.txt", "c.pyc", "d.tar.gz"]
+    make_tree(tmp_path, {n: "x" for n in names})
+    flt = PathFilter(FilterSettings(exclude=exclude), ignore_case=ignore_case)
+    assert flt.suffix_test() is not None
+    rows = _walk_all([("", str(tmp_path), frozenset())], "skip", flt)[0]
+    assert sorted(r[0] for r in rows) == expected
+    assert expected == [n for n in names if flt.includes_file(n, 1)]
+
+
+def test_size_limits_and_narrow_includes_are_not_decided_by_suffix(tmp_path):
+    assert PathFilter(FilterSettings(min_size_bytes=10)).suffix_test() is None
+    assert PathFilter(FilterSettings(include=("data/",))).suffix_test() is None
+    assert PathFilter(FilterSettings(exclude=("logs/*.txt",))).suffix_test() is None

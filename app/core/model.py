@@ -11,13 +11,22 @@ from enum import Enum
 from typing import NamedTuple
 
 
-class Kind(Enum):
+class _Enum(Enum):
+    """An enum whose members hash by identity, in C. Members are singletons
+    equal only to themselves, so this agrees with equality; Enum's own hash
+    is Python code, and a comparison or plan hashes a kind, action or side
+    for every row."""
+
+    __hash__ = object.__hash__
+
+
+class Kind(_Enum):
     FILE = "file"
     DIR = "dir"
     SYMLINK = "symlink"
 
 
-class Category(Enum):
+class Category(_Enum):
     EQUAL = "equal"
     LEFT_ONLY = "left_only"
     RIGHT_ONLY = "right_only"
@@ -27,7 +36,7 @@ class Category(Enum):
     CONFLICT = "conflict"
 
 
-class Action(Enum):
+class Action(_Enum):
     NONE = "none"
     COPY_TO_RIGHT = "copy_to_right"
     COPY_TO_LEFT = "copy_to_left"
@@ -45,7 +54,7 @@ class Action(Enum):
         return _TARGET.get(self)
 
 
-class Side(Enum):
+class Side(_Enum):
     LEFT = "left"
     RIGHT = "right"
 

@@ -80,9 +80,11 @@ def run_gui(argv: list[str]) -> int:
         return 0
     exit_code = {"value": 0}
     if args.run:
-        if not args.job or window.document.path is None:
-            window.ask.error("Nothing to run", "--run needs a job file that can be opened.")
+        if not args.job:
+            window.ask.error("Nothing to run", "--run needs a job file: syncpane JOB --run")
             return 2
+        if window.document.path is None:
+            return 2  # the job could not be opened; that error was shown already
         window.auto_run = True
 
         def finished(code: int) -> None:

@@ -5,7 +5,7 @@ controller and the job document; the behaviour lives in those parts."""
 from __future__ import annotations
 
 import base64
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QPushButton, QSplitter, QVBoxLayout,
                                QWidget)
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobActions(self)
         self.settings_actions = SettingsActions(self)
         self.auto_run = False
+        self._sync_in_run = False
         self._keep_result = False
         self.last_outcome: SyncOutcome | None = None
         self._build()
@@ -226,7 +227,9 @@ class MainWindow(QMainWindow):
         if self.controller.busy == "" and self.progress.mode == "compare":
             self.progress.finish(f"Compared: {self.grid.model.total_rows:,} items listed")
         if self.auto_run and self.progress.mode == "compare":
-            self.synchronize()
+            # After every slot of this comparison ran (its notes shown): the
+            # sync's result must be the last thing the run shows.
+            QTimer.singleShot(0, self.synchronize)
 
     def _show_notes(self, view: PlanView) -> None:
         """What the comparison could not handle, and what the safety checks
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
             if not go:
                 return
         self.progress.reset("sync")
+        self._sync_in_run = self.auto_run
         c.start_sync(force=force, interactive=not self.auto_run,
                      job_name=self.document.title)
 
@@ -286,8 +290,9 @@ class MainWindow(QMainWindow):
         self.progress.finish(self.result_view.verdict.text())
         self._clear_grid()
         self.stats.show_stats(None)
-        if self.auto_run:
-            self._end_run(outcome.exit_code)
+        if self._sync_in_run:  # --run: show the result and stop there
+            self._sync_in_run = False
+            self._end_run(outcome.exit_code)  # (already ended if the sync itself failed)
         else:
             self._start_compare(keep_result=True)  # the grid shows the folders as they are now
 

@@ -27,6 +27,31 @@ from app.core.state import Remembered, load_state, remember, save_state, state_f
 from app.fs.base import FileSystem, FsError, RootState, ScanOptions, ScanResult, Unavailable
 
 
+class _LinkedToken(CancelToken):
+    """Cancelled by itself or by ``outer`` (a head-start scan: stopped when the
+    person cancels, or when the comparison does not need it after all)."""
+
+    def __init__(self, outer: CancelToken) -> None:
+        super().__init__()
+        self._outer = outer
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or self._outer.cancelled
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled()
+
+    @property
+    def paused(self) -> bool:
+        return self._outer.paused
+
+    def wait_if_paused(self) -> None:
+        self._outer.wait_if_paused()
+        self.raise_if_cancelled()
+
+
 class JobCannotRun(Exception):
     """The job stops before any change; ``problems`` say why."""
 
@@ -181,17 +206,63 @@ class SyncSession:
             from app.fs.local_scan import warm_up_pool
 
             warm_up_pool()  # worker processes start while the locations open
-        await self._open_all()
-        errors: list[str] = []
-        for run in self.runs:
-            errors += await self._check_roots(run)
-        if errors:
-            raise JobCannotRun(errors)
-        for run in self.runs:
-            self.cancel.raise_if_cancelled()
-            with collector_paused():
-                await self._compare_pair(run)
+        token = _LinkedToken(self.cancel)
+        ahead = await self._scan_ahead(token)
+        try:
+            await self._open_all()
+            errors: list[str] = []
+            for run in self.runs:
+                errors += await self._check_roots(run)
+            if errors:
+                raise JobCannotRun(errors)
+            for run in self.runs:
+                self.cancel.raise_if_cancelled()
+                with collector_paused():
+                    await self._compare_pair(run, ahead)
+        finally:
+            token.cancel()  # a head start nobody used stops and is dropped
+            pending = [task for _ic, task in ahead.values()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         return self.runs
+
+    async def _scan_ahead(self, token: CancelToken) -> dict[Side, tuple[bool, asyncio.Task]]:
+        """Start scanning the first pair's local folder right away when its other
+        side is on a server, so the local walk overlaps the SSH login (and the
+        import of the SSH library) instead of waiting for them. The scan assumes
+        the server is case-sensitive; :meth:`_compare_pair` uses it only if so."""
+        ahead: dict[Side, tuple[bool, asyncio.Task]] = {}
+        if not self.runs:
+            return ahead
+        run = self.runs[0]
+        p = run.pair
+        for side, loc, other in ((Side.LEFT, p.left, p.right), (Side.RIGHT, p.right, p.left)):
+            if loc.is_sftp or not other.is_sftp:
+                continue
+            fs = run.left if side is Side.LEFT else run.right
+            try:
+                if fs is None:
+                    fs = await self.opener.open(loc)  # a local folder: no waiting
+                state = await fs.root_state()
+            except (FsError, Unavailable):
+                continue  # opened (and reported) again in the usual order
+            if side is Side.LEFT:
+                run.left = fs
+            else:
+                run.right = fs
+            if state is not RootState.OK:
+                continue
+            ignore_case = not fs.case_sensitive
+            self.report(PhaseStarted("scan", run.index))
+            task = asyncio.ensure_future(self._scan_paused(run, side, ignore_case, token))
+            ahead[side] = (ignore_case, task)
+        return ahead
+
+    async def _scan_paused(self, run: PairRun, side: Side, ignore_case: bool,
+                           cancel: CancelToken) -> ScanResult:
+        with collector_paused():
+            return await self._scan(run, side, ignore_case, cancel)
 
     def _filter_for(self, run: PairRun, side: Side, ignore_case: bool) -> PathFilter:
         extra: tuple[str, ...] = ()
@@ -203,7 +274,8 @@ class SyncSession:
                 extra = (rel,)  # never sync the versions into themselves
         return PathFilter(p.filter, ignore_case=ignore_case, extra_excluded_dirs=extra)
 
-    async def _scan(self, run: PairRun, side: Side, ignore_case: bool) -> ScanResult:
+    async def _scan(self, run: PairRun, side: Side, ignore_case: bool,
+                    cancel: CancelToken | None = None) -> ScanResult:
         if side in run.missing:
             return ScanResult()
         fs = run.left if side is Side.LEFT else run.right
@@ -212,14 +284,22 @@ class SyncSession:
 
         def progress(n: int, current: str) -> None:
             self.report(ScanProgress(run.index, side.value, n, current))
-        return await fs.scan(opts, progress, self.cancel)
+        return await fs.scan(opts, progress, cancel or self.cancel)
 
-    async def _compare_pair(self, run: PairRun) -> None:
+    async def _compare_pair(self, run: PairRun,
+                            ahead: dict[Side, tuple[bool, asyncio.Task]] | None = None) -> None:
         p = run.pair
         ignore_case = not (run.left.case_sensitive and run.right.case_sensitive)
-        self.report(PhaseStarted("scan", run.index))
-        left_scan, right_scan = await asyncio.gather(self._scan(run, Side.LEFT, ignore_case),
-                                                     self._scan(run, Side.RIGHT, ignore_case))
+        started = {} if run.index or not ahead else ahead
+        if not started:
+            self.report(PhaseStarted("scan", run.index))
+
+        async def scan(side: Side) -> ScanResult:
+            early = started.get(side)
+            if early is not None and early[0] == ignore_case and side not in run.missing:
+                return await early[1]
+            return await self._scan(run, side, ignore_case)
+        left_scan, right_scan = await asyncio.gather(scan(Side.LEFT), scan(Side.RIGHT))
         self.report(PhaseStarted("compare", run.index))
         run.comparison = await compare_pair(
             run.index, left_scan, right_scan, p.compare, ignore_case=ignore_case,

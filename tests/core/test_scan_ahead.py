@@ -1,0 +1,95 @@
+"""A local folder paired with a server folder is scanned while the server's
+login is still going on; the head start is used only when it is valid."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.config.paths import app_paths
+from app.core.engine import JobCannotRun, SyncSession
+from app.core.job import job_from_dict
+from app.fs.base import Unavailable
+from app.fs.factory import LocationOpener
+from app.fs.local import LocalFS
+
+
+class SlowServerOpener(LocationOpener):
+    """Opens the ``sftp://`` side as a local folder after a pretend login."""
+
+    def __init__(self, job, *, login_seconds=0.3, case_sensitive=True, fail=False):
+        super().__init__(job)
+        self.login_seconds = login_seconds
+        self.case_sensitive = case_sensitive
+        self.fail = fail
+        self.log: list[str] = []
+
+    async def open(self, loc):
+        if not loc.is_sftp:
+            fs = await super().open(loc)
+            log = self.log
+            real_scan = fs.scan
+
+            async def scan(*a, **kw):
+                log.append("local scan starts")
+                return await real_scan(*a, **kw)
+            fs.scan = scan
+            return fs
+        self.log.append("login starts")
+        await asyncio.sleep(self.login_seconds)
+        if self.fail:
+            raise Unavailable("login to u@example:22 failed: wrong key")
+        self.log.append("login done")
+        return LocalFS(loc.path, case_sensitive=self.case_sensitive)
+
+
+def _session(tmp_path, **opener_kw):
+    left, right = tmp_path / "left", tmp_path / "right"
+    left.mkdir()
+    right.mkdir()
+    (left / "same.txt").write_text("s")
+    (right / "same.txt").write_text("s")
+    (left / "Case.txt").write_text("c")
+    (right / "case.txt").write_text("c")
+    (left / "only-left.txt").write_text("l")
+    doc = {"syncpane_job": 1, "pairs": [{"left": str(left), "right": f"sftp://u@example{right}"}]}
+    job = job_from_dict(doc, str(tmp_path))
+    opener = SlowServerOpener(job, **opener_kw)
+    return SyncSession(job, opener=opener, state_dir=app_paths().state), opener
+
+
+def _categories(runs):
+    return {i.path: i.category.value for i in runs[0].comparison.items}
+
+
+def test_local_scan_starts_before_the_login_ends(tmp_path):
+    session, opener = _session(tmp_path)
+    runs = asyncio.run(session.compare())
+    assert opener.log.index("local scan starts") < opener.log.index("login done")
+    assert opener.log.count("local scan starts") == 1  # the head start was used
+    assert _categories(runs) == {"Case.txt": "left_only", "case.txt": "right_only",
+                                 "only-left.txt": "left_only"}
+
+
+def test_head_start_is_redone_when_the_other_side_ignores_case(tmp_path):
+    session, opener = _session(tmp_path, case_sensitive=False)
+    runs = asyncio.run(session.compare())
+    assert opener.log.count("local scan starts") == 2  # scanned again with case folded
+    cats = _categories(runs)
+    assert "only-left.txt" in cats and cats["only-left.txt"] == "left_only"
+    assert not any(c in ("left_only", "right_only") for p, c in cats.items()
+                   if p.lower() == "case.txt")
+
+
+def test_a_failed_login_stops_the_head_start(tmp_path):
+    session, opener = _session(tmp_path, fail=True)
+
+    async def run():
+        with pytest.raises(JobCannotRun, match="wrong key"):
+            await session.compare()
+        # Nothing of the head start is left running on the loop.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return others
+    assert asyncio.run(run()) == []
+    assert "local scan starts" in opener.log

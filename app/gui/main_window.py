@@ -360,7 +360,16 @@ class MainWindow(QMainWindow):
             pass  # losing the window size is no reason to stop closing
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        if not self.auto_run and not self.jobs.may_discard():
+        if self.auto_run:
+            # --run: a running sync is never abandoned (Cancel stops it cleanly);
+            # closing before the sync started cancels the run.
+            if self.controller.busy == "sync":
+                self.ask.error("Synchronization running",
+                               "Wait for the synchronization to finish, or cancel it first.")
+                event.ignore()
+                return
+            self._end_run(3)
+        elif not self.jobs.may_discard():
             event.ignore()
             return
         self.save_window_state()

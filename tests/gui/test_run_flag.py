@@ -205,3 +205,35 @@ def test_run_without_a_job_says_so_and_exits_2(run_gui):
     code = run_gui(["--run"])
     rec = run_gui.record
     assert code == 2 and [t for t, _m in rec.asker.errors] == ["Nothing to run"]
+
+
+def test_closing_during_the_compare_cancels_the_run_and_exits_3(run_gui, tmp_path):
+    left = make_tree(tmp_path / "L", {"a.txt": "alpha"})
+    right = make_tree(tmp_path / "R", {"old.txt": "o", "keep.txt": "k", "more.txt": "m"})
+    before = read_tree(right)
+
+    def close_when_comparing(w):
+        w.controller.busy_changed.connect(lambda what: what == "compare" and w.close())
+    code = run_gui([str(write_job(tmp_path / "j.syncjob", left, right)), "--run"],
+                   close_when_comparing)
+    assert code == 3 and run_gui.record.finished == [3]
+    assert read_tree(right) == before
+
+
+def test_closing_during_the_sync_is_refused_and_the_run_goes_on(run_gui, tmp_path):
+    left = make_tree(tmp_path / "L", {"a.txt": "alpha", "b.txt": "beta"})
+    right = make_tree(tmp_path / "R", {})
+    refused = []
+
+    def close_when_syncing(w):
+        def busy(what):
+            if what == "sync":
+                w.close()
+                refused.append(w.isVisible())
+        w.controller.busy_changed.connect(busy)
+    code = run_gui([str(write_job(tmp_path / "j.syncjob", left, right)), "--run"],
+                   close_when_syncing)
+    rec = run_gui.record
+    assert refused == [True] and rec.asker.errors[0][0] == "Synchronization running"
+    assert code == 0 and rec.finished == [0] and rec.open_after_run is False
+    assert read_tree(right) == read_tree(left)

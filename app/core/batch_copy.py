@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 # Every batch starts a command on the server (a session: a few tenths of a
 # second on a busy machine), so batches are large.
-FIRST_BATCH = 500
-BATCH_FILES = 2500
+FIRST_BATCH = 300
+BATCH_FILES = 2000
 BATCH_BYTES = 32 * 1024 * 1024
-BATCHES_AT_ONCE = 2  # one streaming while the other one's files are renamed
+BATCHES_AT_ONCE = 3  # streaming, extracting on the server, renamed into place
 
 
 class BatchCopier:
@@ -94,7 +94,7 @@ class BatchCopier:
         rest: list[PlanItem] = []
         ready = []  # (item, source entry, target name)
         now = await self._source_now(S, [i.entry(side.other) for i in items])
-        for item, seen in zip(items, now):
+        for item, seen in zip(items, now, strict=True):
             src = item.entry(side.other)
             tname = ex.target_name(item, side)
             if not seen or T.check_name(tname):
@@ -112,12 +112,13 @@ class BatchCopier:
         if batch is None:
             return rest + [r[0] for r in ready]
         try:
-            staged = [(r, name) for r, name in zip(ready, batch.names) if name is not None]
-            rest += [r[0] for r, name in zip(ready, batch.names) if name is None]
+            pairs = list(zip(ready, batch.names, strict=True))
+            staged = [(r, name) for r, name in pairs if name is not None]
+            rest += [r[0] for r, name in pairs if name is None]
             # Changed while it was read? Then the ordinary route skips it.
             still = await self._source_now(S, [r[1] for r, _n in staged])
-            rest += [r[0] for (r, _n), ok in zip(staged, still) if not ok]
-            staged = [(r, n) for (r, n), ok in zip(staged, still) if ok]
+            rest += [r[0] for (r, _n), ok in zip(staged, still, strict=True) if not ok]
+            staged = [(r, n) for (r, n), ok in zip(staged, still, strict=True) if ok]
             sem = asyncio.Semaphore(ex.parallel * 8)
 
             async def place(r, name) -> None:

@@ -213,7 +213,10 @@ class PairExecutor:
         problem = T.check_name(tname)
         if problem:
             raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
-        await self._expect(src_side, src.name, src)
+        if src.kind is not Kind.FILE or src.size > SMALL_FILE:
+            # A small file is looked at once, after its bytes are read (below):
+            # a change then is caught as surely, and costs at most a small copy.
+            await self._expect(src_side, src.name, src)
         parent = posixpath.dirname(tname)
         if old is not None or parent not in self._created_dirs[to]:
             await self._expect(to, tname, old)
@@ -230,11 +233,14 @@ class PairExecutor:
                 attrs = (src.mtime_ns, src.mode) if getattr(T, "writes_attrs", False) else None
                 try:
                     await transfer(S, src.name, T, tmp, on_bytes, self.cancel, attrs)
-                except FsError as exc:  # name the real file, not the temporary one
+                except FsError as exc:
+                    # Gone or changed since the comparison: a Skip, as for any change.
+                    await self._expect(src_side, src.name, src)
+                    # Else name the real file, not the temporary one.
                     raise type(exc)(str(exc).replace(tmp, tname), tname) from exc
                 # The backends check that every byte read was written; the
-                # source is still as compared, so the copy has its size.
-                await self._expect(src_side, src.name, src)  # changed while copying?
+                # source is (still) as compared, so the copy has its size.
+                await self._expect(src_side, src.name, src)  # changed before or while copying?
                 if attrs is None:
                     await T.set_mtime(tmp, src.mtime_ns)
                     if src.mode is not None:

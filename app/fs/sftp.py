@@ -39,7 +39,7 @@ from app.fs.base import (
     ScanResult,
     Unavailable,
 )
-from app.fs.sftp_conn import LINK_ERRORS, PoolEntry, SftpPool
+from app.fs.sftp_conn import LINK_ERRORS, PoolEntry, SftpPool, within
 from app.fs.sftp_url import ConnectionOptions, SftpLocation, parse_sftp_url
 
 __all__ = ["ConnectionOptions", "SftpFS", "SftpLocation", "SftpPool", "parse_sftp_url"]
@@ -141,7 +141,7 @@ class SftpFS:
             try:
                 if not bounded:
                     return await fn(entry.sftp, attempt)
-                return await asyncio.wait_for(fn(entry.sftp, attempt), limit)
+                return await within(fn(entry.sftp, attempt), limit)
             except asyncssh.SFTPError as exc:
                 if isinstance(exc, (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection)):
                     last = exc

@@ -34,6 +34,15 @@ LINK_ERRORS = (asyncssh.ConnectionLost, asyncssh.DisconnectError, ConnectionErro
                asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection)
 
 
+if hasattr(asyncio, "timeout"):  # Python 3.11+: no extra task per bounded request
+    async def within(aw, seconds: float):
+        """``await aw``, or TimeoutError after ``seconds`` (like asyncio.wait_for)."""
+        async with asyncio.timeout(seconds):
+            return await aw
+else:  # pragma: no cover - Python 3.10
+    within = asyncio.wait_for
+
+
 class UnknownHostKey(Unavailable):
     """The server's key is on record nowhere; ``key`` can be accepted on request."""
 

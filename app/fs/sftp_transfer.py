@@ -21,6 +21,7 @@ import asyncssh
 from app.core.events import Cancelled, CancelToken
 from app.fs import base
 from app.fs.base import AlreadyExists, BytesFn, ConnectionLost, FsError, NoSpace, NotFound
+from app.fs.sftp_conn import within
 from app.fs.sftp_remote import remote_sha256
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def _block(sftp: asyncssh.SFTPClient, write: bool) -> int:
 
 
 async def _bounded(coro, timeout: float):
-    return await asyncio.wait_for(coro, timeout)
+    return await within(coro, timeout)
 
 
 async def _drain(pending: set, on_done) -> set:
@@ -85,7 +86,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         if created and attempt_no > 0:
             # Our own partial file from the attempt the dropped link cut short.
             try:
-                await asyncio.wait_for(sftp.remove(path), fs.timeout)
+                await within(sftp.remove(path), fs.timeout)
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
                 pass
         block = _block(sftp, True)
@@ -95,7 +96,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
         else:
             first = head  # a small file is whole now: sent with the last steps
         # Exclusive: never truncate someone's file.
-        f = await asyncio.wait_for(sftp.open(path, "xb", block_size=0), fs.timeout)
+        f = await within(sftp.open(path, "xb", block_size=0), fs.timeout)
         created = True
         try:
             small = len(first) < block
@@ -114,13 +115,13 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             if attrs is not None:
                 tail.append(f.setstat(_set_attrs(*attrs)))
             tail.append(f.stat())
-            done = await asyncio.wait_for(asyncio.gather(*tail, f.close()), fs.timeout)
+            done = await within(asyncio.gather(*tail, f.close()), fs.timeout)
             if small and total:
                 on_bytes(total)
             got = done[-2]
         except BaseException:
             try:
-                await asyncio.wait_for(f.close(), fs.timeout)
+                await within(f.close(), fs.timeout)
             except (asyncssh.Error, OSError, asyncio.TimeoutError, ValueError):
                 pass  # the link is gone: the retry (or the error) takes it from here
             raise

@@ -162,3 +162,48 @@ def test_file_versus_folder(tmp_path, variant):
     else:
         assert code == 1
         assert read_tree(tmp_path / "R") == {"thing/inside.txt": b"was a folder"}
+
+
+@pytest.mark.parametrize("method", ["time_size", "size"])
+def test_the_quick_pass_over_identical_rows_counts_what_the_full_pass_counts(tmp_path, method):
+    """Rows identical on both sides are settled in one pass; the categories,
+    the equal count and the number of compared files (which decides the
+    clock-shift advice) must be those of the row-by-row comparison."""
+    import asyncio
+
+    from app.core.compare import compare_pair
+    from app.core.events import CancelToken
+    from app.core.job import CompareSettings, Method
+    from app.fs.base import ScanOptions
+    from app.fs.local_scan import scan_local_tree
+
+    same = {f"d{i}/f{j}.bin": ("x" * j, T0 + j) for i in range(3) for j in range(10)}
+    left = dict(same, **{"only_left.txt": "l", "d0/changed.txt": ("new!", T0 + 500),
+                         "d1/shifted.txt": ("abc", T0 + 3600), "d2/mode.txt": ("m", T0)})
+    right = dict(same, **{"only_right.txt": "r", "d0/changed.txt": ("old", T0),
+                          "d1/shifted.txt": ("abc", T0), "d2/mode.txt": ("m", T0)})
+    make_tree(tmp_path / "L", left)
+    make_tree(tmp_path / "R", right)
+    os.chmod(tmp_path / "R" / "d2" / "mode.txt", 0o600)  # same file, other permissions
+    os.chmod(tmp_path / "L" / "d2" / "mode.txt", 0o644)
+    scans = [scan_local_tree(str(tmp_path / s), ScanOptions(), lambda n, c: None, CancelToken())
+             for s in ("L", "R")]
+    settings = CompareSettings(method=Method(method))
+
+    def run(keep_equal: bool):
+        return asyncio.run(compare_pair(0, *scans, settings, ignore_case=False, left_fs=None,
+                                        right_fs=None, cancel=CancelToken(),
+                                        keep_equal=keep_equal))
+
+    quick, full = run(False), run(True)
+    assert {i.path: i.category for i in quick.items} == {
+        i.path: i.category for i in full.items if i.category.value != "equal"}
+    assert quick.equal_count == full.equal_count == len(full.items) - len(quick.items)
+    assert quick.compared_files == full.compared_files == 3 * 10 + 3
+    cats = {i.path: i.category.value for i in quick.items}
+    assert cats["only_left.txt"] == "left_only" and cats["only_right.txt"] == "right_only"
+    assert "d2/mode.txt" not in cats  # permissions alone do not make files differ
+    if method == "time_size":
+        assert cats["d0/changed.txt"] == "left_newer" and cats["d1/shifted.txt"] == "left_newer"
+    else:
+        assert cats["d0/changed.txt"] == "left_newer" and "d1/shifted.txt" not in cats

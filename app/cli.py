@@ -85,13 +85,18 @@ def _load_ffs(path: str, notes: list[dict[str, Any]]):
     return job_from_dict(imp.job, os.path.dirname(os.path.abspath(path)), path=path)
 
 
+def _side_json(e) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"size": None if e.kind._value_ == "dir" else e.size, "mtime": e.mtime}
+
+
 def _item_json(item) -> dict[str, Any]:
-    def side(e):
-        if e is None:
-            return None
-        return {"size": e.size if e.kind.value != "dir" else None, "mtime": e.mtime}
-    out = {"path": item.path, "kind": item.kind.value, "category": item.category.value,
-           "action": item.action.value, "left": side(item.left), "right": side(item.right)}
+    # ``_value_`` is the enum's plain attribute; ``.value`` is a Python-level
+    # property, and a plan may list a hundred thousand rows.
+    out = {"path": item.path, "kind": item.kind._value_, "category": item.category._value_,
+           "action": item.action._value_, "left": _side_json(item.left),
+           "right": _side_json(item.right)}
     if item.from_path is not None:
         out["from"] = item.from_path
     return out

@@ -210,6 +210,7 @@ class SyncSession:
         ahead = await self._scan_ahead(token)
         try:
             await self._open_all()
+            self._scan_servers_ahead(ahead, token)
             errors: list[str] = []
             for run in self.runs:
                 errors += await self._check_roots(run)
@@ -253,11 +254,27 @@ class SyncSession:
                 run.right = fs
             if state is not RootState.OK:
                 continue
-            ignore_case = not fs.case_sensitive
-            self.report(PhaseStarted("scan", run.index))
-            task = asyncio.ensure_future(self._scan_paused(run, side, ignore_case, token))
-            ahead[side] = (ignore_case, task)
+            self._start_ahead(ahead, run, side, not fs.case_sensitive, token)
         return ahead
+
+    def _scan_servers_ahead(self, ahead: dict[Side, tuple[bool, asyncio.Task]],
+                            token: CancelToken) -> None:
+        """Once the first pair is open, its server side starts listing while the
+        roots are checked (each check is a few round trips to the server)."""
+        run = self.runs[0] if self.runs else None
+        if run is None or run.left is None or run.right is None:
+            return
+        ignore_case = not (run.left.case_sensitive and run.right.case_sensitive)
+        for side, loc in ((Side.LEFT, run.pair.left), (Side.RIGHT, run.pair.right)):
+            if loc.is_sftp and side not in ahead:
+                self._start_ahead(ahead, run, side, ignore_case, token)
+
+    def _start_ahead(self, ahead: dict[Side, tuple[bool, asyncio.Task]], run: PairRun,
+                     side: Side, ignore_case: bool, token: CancelToken) -> None:
+        if not ahead:
+            self.report(PhaseStarted("scan", run.index))
+        task = asyncio.ensure_future(self._scan_paused(run, side, ignore_case, token))
+        ahead[side] = (ignore_case, task)
 
     async def _scan_paused(self, run: PairRun, side: Side, ignore_case: bool,
                            cancel: CancelToken) -> ScanResult:

@@ -41,7 +41,25 @@ class SlowServerOpener(LocationOpener):
         if self.fail:
             raise Unavailable("login to u@example:22 failed: wrong key")
         self.log.append("login done")
-        return LocalFS(loc.path, case_sensitive=self.case_sensitive)
+        return ServerLike(loc.path, self.log, case_sensitive=self.case_sensitive)
+
+
+class ServerLike(LocalFS):
+    """A folder whose root check takes a few round trips, as on a far server."""
+
+    def __init__(self, path, log, **kw):
+        super().__init__(path, **kw)
+        self.log = log
+
+    async def root_state(self):
+        await asyncio.sleep(0.2)
+        state = await super().root_state()
+        self.log.append("server root checked")
+        return state
+
+    async def scan(self, *a, **kw):
+        self.log.append("server scan starts")
+        return await super().scan(*a, **kw)
 
 
 def _session(tmp_path, **opener_kw):
@@ -93,3 +111,22 @@ def test_a_failed_login_stops_the_head_start(tmp_path):
         return others
     assert asyncio.run(run()) == []
     assert "local scan starts" in opener.log
+
+
+def test_server_side_lists_while_its_root_is_checked(tmp_path):
+    session, opener = _session(tmp_path)
+    runs = asyncio.run(session.compare())
+    assert opener.log.index("server scan starts") < opener.log.index("server root checked")
+    assert opener.log.count("server scan starts") == 1
+    assert "only-left.txt" in _categories(runs)
+
+
+def test_missing_server_root_ignores_the_head_start(tmp_path):
+    session, opener = _session(tmp_path)
+    right = tmp_path / "right"
+    for f in right.iterdir():
+        f.unlink()
+    right.rmdir()  # a first mirror into a folder that does not exist yet
+    runs = asyncio.run(session.compare())
+    assert set(_categories(runs).values()) == {"left_only"}
+    assert len(_categories(runs)) == 3

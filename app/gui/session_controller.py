@@ -9,6 +9,7 @@ runner's loop; the GUI thread only receives finished results as signals.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
@@ -90,6 +91,11 @@ class SessionController(QObject):
         #: flatten, count and sort a big plan before the GUI thread sees it.
         self.prepare: Callable[[list], Any] | None = None
         self.ask_host_key = ask_host_key or (lambda _k, _f, _a: False)
+        # Failures of items copied in parallel arrive together: one question at
+        # a time, and "Ignore all" / "Cancel" also answer the ones waiting.
+        self._questions: deque = deque()
+        self._asking = False
+        self._standing_answer: str | None = None
         self._error_asked.connect(self._on_error_asked)
         self._host_key_asked.connect(self._on_host_key_asked)
 
@@ -238,6 +244,7 @@ class SessionController(QObject):
             return False
         self.cancel_token = CancelToken()
         self.session.cancel = self.cancel_token
+        self._standing_answer = None
         self._set_busy("sync")
         on_error = self._ask_async if interactive else None
         self.runner.submit(self._sync(self.session, force, on_error, job_name), self._sync_done)
@@ -280,13 +287,26 @@ class SessionController(QObject):
 
     @Slot(str, str, object)
     def _on_error_asked(self, path: str, message: str, fut) -> None:
-        decision = "cancel" if self.cancel_token.cancelled else self.ask_on_error(path, message)
+        self._questions.append((path, message, fut))
+        if self._asking:
+            return  # asked while another question is open (its dialog's event loop)
+        self._asking = True
+        try:
+            while self._questions:
+                path, message, fut = self._questions.popleft()
+                _resolve(fut, self._decide(path, message))
+        finally:
+            self._asking = False
 
-        def resolve() -> None:
-            if not fut.done():
-                fut.set_result(decision)
-        # The engine may ask from a worker thread's own loop: wake that one.
-        fut.get_loop().call_soon_threadsafe(resolve)
+    def _decide(self, path: str, message: str) -> str:
+        if self.cancel_token.cancelled:
+            return "cancel"
+        if self._standing_answer is not None:
+            return self._standing_answer
+        decision = self.ask_on_error(path, message)
+        if decision in ("ignore_all", "cancel"):
+            self._standing_answer = decision
+        return decision
 
     async def host_key_prompt(self, target: str, fingerprint: str, algorithm: str) -> bool:
         """The opener's question about an unknown server key, asked on the GUI thread."""
@@ -316,6 +336,15 @@ class SessionController(QObject):
             except Exception:  # noqa: BLE001 - closing anyway
                 pass
             self.session = None
+
+
+def _resolve(fut, value) -> None:
+    """Answer an engine future from the GUI thread."""
+    def resolve() -> None:
+        if not fut.done():
+            fut.set_result(value)
+    # The engine may ask from a worker thread's own loop: wake that one.
+    fut.get_loop().call_soon_threadsafe(resolve)
 
 
 def _describe(error: BaseException, what: str) -> str:

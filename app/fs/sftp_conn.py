@@ -191,6 +191,9 @@ class PoolEntry:
     can_hash: bool | None = None
     can_stage: bool | None = None  # GNU tar + find for staged batches (sftp_batch)
     umask: int | None = None  # the account's umask, when a batch needed it
+    # More SFTP sessions for big uploads (sftp_transfer), and whether to try for more.
+    extra_sftp: list = field(default_factory=list)
+    more_sessions: bool = True
     broken: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -260,6 +263,8 @@ class SftpPool:
 
 async def _close(entry: PoolEntry) -> None:
     try:
+        for extra in entry.extra_sftp:
+            extra.exit()
         entry.sftp.exit()
         entry.conn.close()
         await asyncio.wait_for(entry.conn.wait_closed(), 2)

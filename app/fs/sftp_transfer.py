@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 BLOCK = 256 * 1024
 MAX_IN_FLIGHT = 32
+CHANNELS = 4  # SFTP sessions one big upload may spread over
+SPLIT_AT = 16 * 1024 * 1024
 # Files are opened with block_size=0: each read/write below is exactly one
 # SFTP request (we pipeline them ourselves), with no hidden helper tasks whose
 # errors would go unretrieved when one request of a batch fails.
@@ -104,7 +106,7 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
                 total = len(first)
                 tail = [_write_at(f, first, 0)] if first else []
             else:
-                total = await _write_all(f, src, block, fs.timeout, on_bytes, cancel)
+                total = await _write_big(fs, sftp, f, path, src, block, on_bytes, cancel)
                 tail = []
             if cancel.cancelled:
                 raise Cancelled()
@@ -183,10 +185,53 @@ def _check_written(rel: str, got: asyncssh.SFTPAttrs, total: int,
         raise FsError(f"cannot set permissions of {rel}: the server kept other ones", rel)
 
 
-async def _write_all(f, src, block: int, timeout: float, on_bytes: BytesFn,
+async def _write_big(fs: SftpFS, sftp: asyncssh.SFTPClient, f, path: str, src, block: int,
+                     on_bytes: BytesFn, cancel: CancelToken) -> int:
+    """Write a big file through several SFTP channels of the connection at once.
+
+    Each channel has its own flow-control window on the server (OpenSSH: 2 MiB),
+    which over a long round trip bounds what one channel has in flight; the
+    blocks take turns across channels. The extra handles are closed (every
+    write answered) before the caller checks the size through the first one.
+    """
+    size = os.fstat(src.fileno()).st_size
+    handles = [f]
+    if size >= SPLIT_AT:
+        entry = await fs._entry()
+        for extra in await extra_channels(fs, entry, sftp):
+            try:
+                handles.append(await within(extra.open(path, "r+b", block_size=0), fs.timeout))
+            except asyncssh.SFTPError:
+                break  # fewer channels then
+    try:
+        return await _write_all(handles, src, block, fs.timeout, on_bytes, cancel)
+    finally:
+        for h in handles[1:]:
+            try:
+                await within(h.close(), fs.timeout)
+            except (asyncssh.Error, OSError, asyncio.TimeoutError, ValueError):
+                pass  # the link is gone: the caller's error handling takes over
+
+
+async def extra_channels(fs: SftpFS, entry, sftp: asyncssh.SFTPClient) -> list:
+    """Up to CHANNELS - 1 more SFTP sessions on this connection (started once)."""
+    async with entry.lock:
+        if entry.sftp is not sftp:
+            return []  # a stale connection: no new sessions on it
+        while entry.more_sessions and len(entry.extra_sftp) < CHANNELS - 1:
+            try:
+                entry.extra_sftp.append(await within(
+                    entry.conn.start_sftp_client(path_errors="surrogateescape"), fs.timeout))
+            except (asyncssh.Error, OSError, asyncio.TimeoutError):
+                entry.more_sessions = False  # the server allows no more: make do
+        return list(entry.extra_sftp)
+
+
+async def _write_all(handles: list, src, block: int, timeout: float, on_bytes: BytesFn,
                      cancel: CancelToken) -> int:
     pending: set = set()
     offset = 0
+    turn = 0
     try:
         while True:
             if cancel.cancelled:
@@ -197,6 +242,8 @@ async def _write_all(f, src, block: int, timeout: float, on_bytes: BytesFn,
             data = src.read(block)
             if not data:
                 break
+            f = handles[turn % len(handles)]
+            turn += 1
             pending.add(asyncio.ensure_future(_bounded(_write_at(f, data, offset), timeout)))
             offset += len(data)
             if len(pending) >= MAX_IN_FLIGHT:

@@ -261,3 +261,59 @@ def test_parse_listing_rejects_what_we_did_not_ask_for():
     assert sftp_batch.parse_listing(b"0\x005\x001\x00644\x00") is None
     assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x00five\x001\x00644\x00") is None
     assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x005\x00") is None
+
+
+def _split_small(monkeypatch):
+    """Spread uploads over several SFTP sessions from 1 MiB on (16 MiB normally)."""
+    import app.fs.sftp_transfer as transfer
+    monkeypatch.setattr(transfer, "SPLIT_AT", 1024 * 1024)
+
+
+def test_big_upload_over_several_sessions_is_exact(sftp_env, tmp_path, monkeypatch):
+    _split_small(monkeypatch)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(5 * 1024 * 1024 + 12345))
+
+    async def body():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            await fs.write_from_local(str(src), ".syncpane-b.tmp", lambda n: None, CancelToken(),
+                                      attrs=(T0 * 10**9, 0o640))
+            await fs.rename_new(".syncpane-b.tmp", "big.bin")
+            return len((await fs._entry()).extra_sftp)
+        finally:
+            await fs.close()
+    assert run_async(body) >= 1  # it did use more than one session
+    got = sftp_env.root / "big.bin"
+    assert got.read_bytes() == src.read_bytes()
+    assert int(got.stat().st_mtime) == T0 and stat.S_IMODE(got.stat().st_mode) == 0o640
+    assert os.listdir(sftp_env.root) == ["big.bin"]
+
+
+@pytest.mark.parametrize("times", [1, 10**9], ids=["cut-once", "cut-every-time"])
+def test_cut_mid_split_upload(sftp_env, tmp_path, monkeypatch, times):
+    from tests.fs.test_sftp_faults import _arm_cut, _via_proxy
+    from app.fs.base import ConnectionLost
+    _split_small(monkeypatch)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(6 * 1024 * 1024))
+
+    async def body(fs, proxy):
+        await _arm_cut(fs, proxy, 2 * 1024 * 1024, times=times)
+        try:
+            await fs.write_from_local(str(src), ".syncpane-x.tmp", lambda n: None,
+                                      CancelToken())
+        except ConnectionLost:
+            return "lost"
+        await fs.rename_new(".syncpane-x.tmp", "big.bin")
+        return "done"
+    outcome = run_async(_via_proxy, sftp_env, body, limit=10)
+    if times == 1:
+        assert outcome == "done"
+        assert (sftp_env.root / "big.bin").read_bytes() == src.read_bytes()
+        assert os.listdir(sftp_env.root) == ["big.bin"]
+    else:
+        assert outcome == "lost"
+        # No file under a real name; only our reserved temporary name may remain.
+        assert all(n.startswith(".syncpane") for n in os.listdir(sftp_env.root))

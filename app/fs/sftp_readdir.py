@@ -63,8 +63,10 @@ async def read_columns(sftp: asyncssh.SFTPClient, path: str, *, fast: bool = Tru
 
 def _fast_ok(handler) -> bool:
     return (handler is not None and getattr(handler, "_version", None) == 3
-            and hasattr(handler, "_send_request") and hasattr(handler, "opendir")
-            and hasattr(handler, "_process_status") and hasattr(handler, "close"))
+            and hasattr(handler, "_send_request") and hasattr(handler, "_loop")
+            and hasattr(handler, "_process_status")
+            and all(hasattr(_sftp, n) for n in ("FXP_OPENDIR", "FXP_READDIR", "FXP_CLOSE",
+                                                "FXP_HANDLE", "FXP_NAME", "FXP_STATUS")))
 
 
 def _ignore_result(fut: asyncio.Future) -> None:
@@ -78,10 +80,19 @@ async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tupl
     Most folders fit in one NAME reply, so asking twice at once brings the
     names and the end-of-folder answer in one round trip instead of two.
     """
-    handle = await handler.opendir(sftp.encode(path))
+    loop = handler._loop
+    # OPENDIR and CLOSE go out directly too: asyncssh's own wrappers log
+    # (and hex-format the handle) at every call, which adds up over a tree.
+    opened = loop.create_future()
+    handler._send_request(_sftp.FXP_OPENDIR, (_string(sftp.encode(path)),), opened)
+    resptype, resp = await opened
+    if resptype == _sftp.FXP_STATUS:
+        handler._process_status(resp)  # raises the server's error (no such folder...)
+    if resptype != _sftp.FXP_HANDLE:
+        raise asyncssh.SFTPBadMessage(f"unexpected reply type {resptype} to OPENDIR")
+    handle = resp.get_string()
     rows: list[tuple] = []
     request = (_string(handle),)
-    loop = handler._loop
     ahead: list[asyncio.Future] = []
 
     def ask() -> None:
@@ -109,8 +120,12 @@ async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tupl
         for waiter in ahead:
             waiter.add_done_callback(_ignore_result)
         # Closing need not hold up the scan by a round trip: send it, don't wait.
-        closing = asyncio.ensure_future(handler.close(handle))
+        closing = loop.create_future()
         closing.add_done_callback(_ignore_result)
+        try:
+            handler._send_request(_sftp.FXP_CLOSE, request, closing)
+        except (asyncssh.Error, OSError):
+            pass  # the session is gone, and the handle with it
     return rows
 
 

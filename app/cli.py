@@ -197,7 +197,7 @@ async def _run_job(job, args, command: str, cancel, progress) -> tuple[int, dict
     opener = LocationOpener(job, accept_new_host_key=args.accept_new_host_key,
                             credentials=_cli_credentials())
     session = SyncSession(job, opener=opener, state_dir=paths.state, report=progress,
-                          cancel=cancel)
+                          cancel=cancel, pause_collector=True)
     try:
         runs = await session.compare()
         errors = [{"path": p.path, "message": p.message}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 from itertools import compress
-from operator import countOf, itemgetter, ne
+from operator import countOf, itemgetter, ne, not_
 from dataclasses import dataclass, field
 
 from app.core.events import CancelToken
@@ -137,6 +137,30 @@ def categorize(le: Entry, re_: Entry, settings: CompareSettings) -> Category | N
     return _by_time(le, re_, settings)
 
 
+_SLICE = 8192  # rows per C pass: short enough that other threads get the GIL between
+
+
+def _not_identical(lmap: dict, rmap: dict, file_k: Kind) -> tuple[list[str], int]:
+    """The left keys whose row is not the very same tuple on the right (the
+    rest are equal under ``time_size`` and ``size``), and how many of the
+    identical rows are files. Each slice runs in C without a pause, so the
+    slices are kept small: a window's GUI thread waits for each one."""
+    keys = list(lmap)
+    differ: list[str] = []
+    identical_files = 0
+    get_l, get_r = lmap.__getitem__, rmap.get
+    kind_of = itemgetter(1)
+    for i in range(0, len(keys), _SLICE):
+        part = keys[i:i + _SLICE]
+        rows = list(map(get_l, part))
+        flags = list(map(ne, map(get_r, part), rows))
+        found = list(compress(part, flags))
+        differ += found
+        same_rows = compress(rows, map(not_, flags))
+        identical_files += countOf(map(kind_of, same_rows), file_k)
+    return differ, identical_files
+
+
 def _under(key: str, prefixes: set[str]) -> bool:
     if key in prefixes:
         return True
@@ -217,12 +241,11 @@ async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult
         # nanosecond, link target, permissions): equal under time_size and
         # size alike. Find the others with a pass that runs in C and visit
         # only those below.
-        left_keys = list(compress(left_keys, map(ne, map(rmap.get, left_keys), lmap.values())))
-        right_keys = rmap.keys() - lmap.keys()
-        files_left = countOf(map(itemgetter(1), lmap.values()), file_k)
-        files_visited = countOf(map(itemgetter(1), map(lmap.__getitem__, left_keys)), file_k)
-        equal += len(lmap) - len(left_keys)
-        compared += files_left - files_visited  # the identical files
+        differ, identical_files = _not_identical(lmap, rmap, file_k)
+        left_keys = differ
+        right_keys = [k for k in rmap if k not in lmap]
+        equal += len(lmap) - len(differ)
+        compared += identical_files
     for k in left_keys:
         le = lmap[k]
         re_ = rmap.get(k)

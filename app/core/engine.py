@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from app.core.compare import PairComparison, compare_pair
@@ -143,8 +144,14 @@ class SyncSession:
     """Compare and synchronize one job."""
 
     def __init__(self, job: Job, *, opener, state_dir, report: Reporter = ignore_events,
-                 cancel: CancelToken | None = None, keep_equal: bool = False) -> None:
+                 cancel: CancelToken | None = None, keep_equal: bool = False,
+                 pause_collector: bool = False) -> None:
         self.job = job
+        # A short-lived command pauses the cycle collector while it scans and
+        # compares. The window does not: its GcPolicy keeps collections small
+        # instead, since everything a paused compare allocated would be
+        # walked in one long collection afterwards, stopping the GUI thread.
+        self._gc_pause = collector_paused if pause_collector else nullcontext
         self.opener = opener
         self.state_dir = state_dir
         self.report = report
@@ -218,7 +225,7 @@ class SyncSession:
                 raise JobCannotRun(errors)
             for run in self.runs:
                 self.cancel.raise_if_cancelled()
-                with collector_paused():
+                with self._gc_pause():
                     await self._compare_pair(run, ahead)
         finally:
             token.cancel()  # a head start nobody used stops and is dropped
@@ -278,7 +285,7 @@ class SyncSession:
 
     async def _scan_paused(self, run: PairRun, side: Side, ignore_case: bool,
                            cancel: CancelToken) -> ScanResult:
-        with collector_paused():
+        with self._gc_pause():
             return await self._scan(run, side, ignore_case, cancel)
 
     def _filter_for(self, run: PairRun, side: Side, ignore_case: bool) -> PathFilter:

@@ -2,11 +2,11 @@
 
 A backend that offers ``write_many`` (SFTP with remote commands allowed)
 stages a whole group of new small local files at once, each under a reserved
-name, checked on the server. Every staged file then goes the way of any
-temporary file of :class:`app.core.execute.PairExecutor`: the source is looked
-at again, and the file is renamed into place only where nothing is (else a
-Skip). Every file the batch could not take, for whatever reason, is copied the
-ordinary way, with the ordinary checks, retries and per-item errors.
+name, checked on the server. The sources are then looked at again; the staged
+files still wanted are put under their real names only where nothing is
+(``place_staged``: hard links, which never replace a file). Every file the
+batch did not place, for whatever reason, is copied the ordinary way, with the
+ordinary checks (a name taken meanwhile: a Skip), retries and per-item errors.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 FIRST_BATCH = 300
 BATCH_FILES = 2000
 BATCH_BYTES = 32 * 1024 * 1024
-BATCHES_AT_ONCE = 3  # streaming, extracting on the server, renamed into place
+BATCHES_AT_ONCE = 3  # streaming, extracting on the server, placing
 
 
 class BatchCopier:
@@ -106,28 +106,28 @@ class BatchCopier:
             return rest
         from app.fs.sftp_batch import StageFile
 
-        files = [StageFile(S.local_path(src.name), src.size, src.mtime_ns, src.mode)
-                 for _item, src, _t in ready]
+        files = [StageFile(S.local_path(src.name), src.size, src.mtime_ns, src.mode, tname)
+                 for _item, src, tname in ready]
         batch = await T.write_many(files, ex.cancel)
         if batch is None:
             return rest + [r[0] for r in ready]
         try:
-            pairs = list(zip(ready, batch.names, strict=True))
-            staged = [(r, name) for r, name in pairs if name is not None]
-            rest += [r[0] for r, name in pairs if name is None]
-            # Changed while it was read? Then the ordinary route skips it.
-            still = await self._source_now(S, [r[1] for r, _n in staged])
-            rest += [r[0] for (r, _n), ok in zip(staged, still, strict=True) if not ok]
-            staged = [(r, n) for (r, n), ok in zip(staged, still, strict=True) if ok]
-            sem = asyncio.Semaphore(ex.parallel * 8)
-
-            async def place(r, name) -> None:
-                async with sem:
-                    await self._place(side, *r, name)
-            from app.core.execute import run_all
-            await run_all([place(r, n) for r, n in staged])
+            # Changed while it was read? Then it stays out (the ordinary route skips it).
+            staged = [k for k, name in enumerate(batch.names) if name is not None]
+            still = await self._source_now(S, [ready[k][1] for k in staged])
+            keep = [False] * len(ready)
+            for k, ok in zip(staged, still, strict=True):
+                keep[k] = ok
+            if ex.cancel.cancelled:
+                keep = [False] * len(ready)
+            placed = await T.place_staged(batch, files, keep)
         finally:
             await asyncio.shield(T.discard_staged(batch))
+        for (item, src, tname), ok in zip(ready, placed, strict=True):
+            if ok:
+                await self._placed(side, item, src, tname)
+            else:
+                rest.append(item)
         return rest
 
     async def _source_now(self, S, entries) -> list[bool]:
@@ -177,39 +177,30 @@ class BatchCopier:
         from app.core.execute import run_all
         await run_all([look(r) for r in ready if posixpath.dirname(r[2]) not in created])
         free += [r for r in ready if posixpath.dirname(r[2]) in created]
+        by_parent: dict[str, list] = {}
+        for r in free:
+            by_parent.setdefault(posixpath.dirname(r[2]), []).append(r)
         out = []
-        for parent in sorted({posixpath.dirname(r[2]) for r in free}):
+        for parent in sorted(by_parent):
             try:
                 await ex._ensure_dir(side, parent)
             except FsError:
-                rest.extend(r[0] for r in free if posixpath.dirname(r[2]) == parent)
+                rest.extend(r[0] for r in by_parent[parent])
                 continue
-            out.extend(r for r in free if posixpath.dirname(r[2]) == parent)
+            out.extend(by_parent[parent])
         return out
 
-    async def _place(self, side: Side, item: PlanItem, src, tname: str, staged: str) -> None:
-        """Rename one staged file into place (or copy it the ordinary way)."""
-        from app.core.execute import Outcome, Skip
+    async def _placed(self, side: Side, item: PlanItem, src, tname: str) -> None:
+        """Report one file the batch put in place."""
+        from app.core.execute import Outcome
 
         ex = self.ex
-        if ex.stopped or ex.cancel.cancelled:
-            return
-        T = ex.fs[side]
         ex.started(item)
-        try:
-            await ex.place_new(T, staged, tname, side)
-        except Skip as exc:
-            ex.done(Outcome(item, False, True, str(exc)))
-            return
-        except FsError:
-            # e.g. another file system mounted below the root: the ordinary way
-            await ex._run_item(item, announce=False)
-            return
         ex.report(BytesDone(ex.plan.index, item.path, src.size))
         new_entry = None
         if ex.need_entries:
             try:
-                new_entry = await T.stat(tname, ex.follow)
+                new_entry = await ex.fs[side].stat(tname, ex.follow)
             except FsError as exc:
                 ex.done(Outcome(item, False, False, str(exc)))
                 return

@@ -139,9 +139,10 @@ class SftpFS:
                                      f"{self.location.key} was lost and could not be "
                                      f"restored ({exc})", rel) from None
             try:
+                sftp = entry.next_channel()
                 if not bounded:
-                    return await fn(entry.sftp, attempt)
-                return await within(fn(entry.sftp, attempt), limit)
+                    return await fn(sftp, attempt)
+                return await within(fn(sftp, attempt), limit)
             except asyncssh.SFTPError as exc:
                 if isinstance(exc, (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection)):
                     last = exc
@@ -437,6 +438,13 @@ class SftpFS:
         from app.fs.sftp_batch import stage_files
 
         return await stage_files(self, files, cancel)
+
+    async def place_staged(self, batch, files: list, keep: list[bool]) -> list[bool]:
+        """Put staged files (those marked in ``keep``) under their real names; see
+        :func:`app.fs.sftp_batch.place_staged`."""
+        from app.fs.sftp_batch import place_staged
+
+        return await place_staged(self, batch, files, keep)
 
     async def discard_staged(self, batch) -> None:
         """Remove a staging folder of :meth:`write_many` and whatever is left in it."""

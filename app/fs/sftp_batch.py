@@ -1,20 +1,24 @@
 """The fast path for many small new files: one tar stream over an exec channel.
 
-Each file of a batch goes, under a numbered name, into a fresh staging folder
-``.syncpane-stage-<id>`` at the root, written by the server's own GNU ``tar``
-(which also sets each file's time and permission bits). One ``find`` over the
-folder then reports every staged file's size, time and mode; only files whose
-three values are exactly what we sent are handed back. The executor renames
-each into place with SFTP's no-clobber rename, like any temporary file, so a
-real name only ever holds a complete file, and the names themselves (spaces,
-newlines, any bytes) travel only over SFTP, never through a shell.
+A batch of files goes, in one tar stream read by the server's own GNU ``tar``
+(which also sets each file's time and permission bits), into a fresh staging
+folder ``.syncpane-stage-<id>`` at the root: the files of the batch's k-th
+target folder under ``k/`` with their real names, and ``k.to``, a link to that
+folder. Names travel only inside tar headers, never through the shell, so any
+name survives (spaces, newlines, bytes that are not UTF-8). One ``find`` then
+reports every staged file's size, time and mode; only files whose three values
+are exactly what we sent count as staged.
+
+Placing (a second command) hard-links each wanted staged file under its real
+name with ``ln``: link(2) never replaces anything, so a name taken meanwhile
+keeps its file, and a real name only ever shows a complete, checked file. The
+server lists what it could not place; the staging folder is then removed.
 
 Anything unusual (exec refused, no GNU tar, a forced sftp-only command, tar
-failing, output we did not ask for, a dropped link) returns None or leaves the
-file out, and the caller copies those files the ordinary way. The staging
-folder is removed afterwards; one an interrupted run left behind is removed by
-the next sync (:func:`clean_stale_stages`). Names starting with ``.syncpane``
-are never compared or synced.
+failing, output we did not ask for, a dropped link) leaves files out, and the
+caller copies those the ordinary way. A staging folder an interrupted run left
+behind is removed by the next sync (:func:`clean_stale_stages`). Names starting
+with ``.syncpane`` are never compared or synced.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ if TYPE_CHECKING:
 
 STAGE_PREFIX = RESERVED_PREFIX + "-stage-"
 STAGED_MARK = b"SYNCPANE-STAGED\0"
-# name, size, mtime (seconds with fraction), permission bits: NUL-terminated.
-VERIFY_FORMAT = r"%f\0%s\0%T@\0%m\0"
+PLACED_MARK = b"SYNCPANE-PLACED\0"
+# path below the staging folder, size, mtime (seconds with fraction), permission
+# bits: NUL-terminated.
+VERIFY_FORMAT = r"%P\0%s\0%T@\0%m\0"
 CHUNK = 256 * 1024
 
 
@@ -52,6 +58,7 @@ class StageFile:
     size: int
     mtime_ns: int
     mode: int | None  # None: the source has no permission bits (the server's default)
+    target: str  # where it goes, relative to the root
 
 
 @dataclass(slots=True)
@@ -59,7 +66,9 @@ class StagedBatch:
     """A staging folder and, per file asked for, its staged name (None: not staged)."""
 
     folder: str
-    names: list[str | None]
+    names: list[str | None]  # staged and checked
+    sent: list[str | None]  # put in the stream (a file that failed its check is still there)
+    removed: bool = False  # the server removed the staging folder itself
 
 
 async def _learn_umask(fs: SftpFS, entry) -> bool:
@@ -83,7 +92,9 @@ def _tar_stream(files: list[StageFile], umask: int) -> tuple[list[bytes], list[t
     """
     pieces: list[bytes] = []
     sent: list[tuple] = []
+    folders: dict[str, int] = {}
     for i, f in enumerate(files):
+        parent, _, base = f.target.rpartition("/")
         secs = f.mtime_ns // 1_000_000_000
         if secs < 0:
             continue  # before 1970: not for tar headers; the ordinary route sets it
@@ -95,16 +106,31 @@ def _tar_stream(files: list[StageFile], umask: int) -> tuple[list[bytes], list[t
         if len(data) != f.size:
             continue
         mode = (f.mode if f.mode is not None else 0o666 & ~umask) & 0o7777
-        info = tarfile.TarInfo(str(i))
+        k = folders.get(parent)
+        if k is None:
+            # Folder k of the batch: its files go to k/, and k.to is a link to
+            # the real folder, made by tar from the header: no name of ours
+            # ever goes through the shell.
+            k = folders[parent] = len(folders)
+            link = tarfile.TarInfo(f"{k}.to")
+            link.type, link.linkname, link.mtime = tarfile.SYMTYPE, _up(parent), secs
+            pieces.append(link.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
+        name = f"{k}/{base}"
+        info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode, info.type = f.size, secs, mode, tarfile.REGTYPE
         pieces.append(info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
         pieces.append(data)
         pad = -f.size % tarfile.BLOCKSIZE
         if pad:
             pieces.append(b"\0" * pad)
-        sent.append((i, f.size, secs, mode))
+        sent.append((i, name, f.size, secs, mode))
     pieces.append(b"\0" * (2 * tarfile.BLOCKSIZE))
     return pieces, sent
+
+
+def _up(parent: str) -> str:
+    """The real folder ``parent`` (relative to the root) as seen from the staging folder."""
+    return f"../{parent}" if parent else ".."
 
 
 def stage_command(root: str, folder: str) -> str:
@@ -112,11 +138,11 @@ def stage_command(root: str, folder: str) -> str:
     return (f"cd -- {shlex.quote(root)} && mkdir -m 700 -- {shlex.quote(folder)} && "
             f"cd -- {shlex.quote(folder)} && tar -x -p --no-same-owner -f - && "
             f"printf 'SYNCPANE-STAGED\\0' && "
-            f"find . -maxdepth 1 -type f -printf {shlex.quote(VERIFY_FORMAT)}")
+            f"find . -mindepth 2 -maxdepth 2 -type f -printf {shlex.quote(VERIFY_FORMAT)}")
 
 
-def parse_listing(out: bytes) -> dict[str, tuple[int, int, int]] | None:
-    """name -> (size, whole seconds, permission bits) from the staged listing."""
+def parse_listing(out: bytes) -> dict[bytes, tuple[int, int, int]] | None:
+    """path -> (size, whole seconds, permission bits) from the staged listing."""
     if not out.startswith(STAGED_MARK):
         return None
     fields = out[len(STAGED_MARK):].split(b"\0")
@@ -126,9 +152,8 @@ def parse_listing(out: bytes) -> dict[str, tuple[int, int, int]] | None:
     try:
         for k in range(0, len(fields) - 1, 4):
             name, size, mtime, mode = fields[k:k + 4]
-            got[name.decode("ascii")] = (int(size), int(mtime.partition(b".")[0]),
-                                         int(mode, 8))
-    except (ValueError, UnicodeDecodeError):
+            got[name] = (int(size), int(mtime.partition(b".")[0]), int(mode, 8))
+    except ValueError:
         return None
     return got
 
@@ -137,8 +162,8 @@ async def stage_files(fs: SftpFS, files: list[StageFile],
                       cancel: CancelToken) -> StagedBatch | None:
     """Stage ``files`` in one tar stream; None when nothing could be staged.
 
-    A returned batch must be handed to :func:`discard_batch` once its files
-    have been renamed into place (or given up on).
+    A returned batch goes to :func:`place_staged`, then to :func:`discard_batch`
+    (which removes what placing did not).
     """
     if not files or fs.options.remote_commands != "auto":
         return None
@@ -159,7 +184,7 @@ async def stage_files(fs: SftpFS, files: list[StageFile],
     if not sent:
         return None
     cancel.raise_if_cancelled()
-    batch = StagedBatch(folder, [None] * len(files))
+    batch = StagedBatch(folder, [None] * len(files), [None] * len(files))
     listing = None
     try:
         out = await _stream(fs, entry, command, pieces, cancel)
@@ -172,10 +197,65 @@ async def stage_files(fs: SftpFS, files: list[StageFile],
         await discard_batch(fs, batch)
         return None
     entry.can_stage = True
-    for i, size, secs, mode in sent:
-        if listing.get(str(i)) == (size, secs, mode):
-            batch.names[i] = f"{folder}/{i}"
+    for i, name, size, secs, mode in sent:
+        batch.sent[i] = f"{folder}/{name}"
+        if listing.get(name.encode("utf-8", "surrogateescape")) == (size, secs, mode):
+            batch.names[i] = f"{folder}/{name}"
     return batch
+
+
+PLACE_COMMAND = (
+    # Drop what the caller does not want (names on stdin, NUL-separated); then
+    # hard-link each staged file under its real name: link(2) never replaces
+    # anything (a name taken meanwhile stays as it is) and the staged file is
+    # complete and checked. Then report the files not placed (one link only).
+    "xargs -0 -r rm -f -- && for d in [0-9]*.to; do [ -d \"$d\" ] || continue; "
+    "find \"${d%.to}\" -mindepth 1 -maxdepth 1 -type f -exec ln -t \"$d\" -- {} + "
+    "2>/dev/null; done; printf 'SYNCPANE-PLACED\\0'; "
+    "find . -mindepth 2 -maxdepth 2 -type f -links 1 -printf '%P\\0'")
+
+
+async def place_staged(fs: SftpFS, batch: StagedBatch, files: list[StageFile],
+                       keep: list[bool]) -> list[bool]:
+    """Put the staged files marked in ``keep`` under their real names, on the
+    server in one command; per file, whether it is in place now (False: copy
+    it the ordinary way). The staging folder is removed."""
+    entry = await fs._entry()
+    wanted = [n is not None and k for n, k in zip(batch.names, keep, strict=True)]
+    # Everything in the folder that is not wanted goes first, checked or not.
+    drop = [n for n, w in zip(batch.sent, wanted, strict=True) if n is not None and not w]
+    stdin = b"".join(n.partition("/")[2].encode("utf-8", "surrogateescape") + b"\0"
+                     for n in drop)
+    command = (f"cd -- {shlex.quote(fs.root)} && cd -- {shlex.quote(batch.folder)} && "
+               f"{PLACE_COMMAND}; cd .. && rm -rf -- {shlex.quote(batch.folder)}")
+    out = await _stream(fs, entry, command, [stdin], CancelToken())
+    if out is None or not out.startswith(PLACED_MARK):
+        return await _placed_anyway(fs, files, wanted)
+    batch.removed = True
+    left = set(out[len(PLACED_MARK):].split(b"\0"))
+    return [w and n.partition("/")[2].encode("utf-8", "surrogateescape") not in left
+            for w, n in zip(wanted, batch.names, strict=True)]
+
+
+async def _placed_anyway(fs: SftpFS, files: list[StageFile], wanted: list[bool]) -> list[bool]:
+    """After a failed placement: which files are in place all the same (as sent)."""
+    sem = asyncio.Semaphore(fs.parallel * 8)
+
+    async def look(f: StageFile) -> bool:
+        async with sem:
+            try:
+                e = await fs.stat(f.target)
+            except FsError:
+                return False
+        return (e is not None and e.size == f.size and e.mtime_ns // 10**9 ==
+                f.mtime_ns // 10**9 and (f.mode is None or e.mode == f.mode & 0o7777))
+    results = await asyncio.gather(*(look(f) if w else _false()
+                                     for f, w in zip(files, wanted, strict=True)))
+    return list(results)
+
+
+async def _false() -> bool:
+    return False
 
 
 async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
@@ -254,6 +334,8 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
 async def discard_batch(fs: SftpFS, batch: StagedBatch) -> None:
     """Remove the staging folder and what is still in it; quietly (the next
     sync removes what a dropped link kept us from removing)."""
+    if batch.removed:
+        return
     try:
         try:
             await fs.remove_dir(batch.folder)

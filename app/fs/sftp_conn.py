@@ -27,6 +27,12 @@ CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
            "chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr", "aes192-ctr"]
 # A larger channel window keeps more bytes in flight over a long round trip.
 WINDOW = 8 * 1024 * 1024
+# SFTP sessions per connection. OpenSSH serves each by its own sftp-server
+# process, which answers one request at a time: with several, a busy (or slow
+# disk-bound) one is not the ceiling, and each brings its own flow-control
+# window (2 MiB), which bounds one session's bytes in flight over a long
+# round trip. Requests take turns across them.
+SESSIONS = 4
 
 # Errors meaning "the link is gone or stuck": retry on a new connection.
 LINK_ERRORS = (asyncssh.ConnectionLost, asyncssh.DisconnectError, ConnectionError,
@@ -191,11 +197,25 @@ class PoolEntry:
     can_hash: bool | None = None
     can_stage: bool | None = None  # GNU tar + find for staged batches (sftp_batch)
     umask: int | None = None  # the account's umask, when a batch needed it
-    # More SFTP sessions for big uploads (sftp_transfer), and whether to try for more.
+    # More SFTP sessions on the same connection (see SESSIONS).
     extra_sftp: list = field(default_factory=list)
-    more_sessions: bool = True
     broken: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _turn: int = 0
+
+    @property
+    def channels(self) -> list:
+        """Every SFTP session of this connection, the first one first."""
+        return [self.sftp, *self.extra_sftp]
+
+    def next_channel(self) -> asyncssh.SFTPClient:
+        """The sessions in turn, so requests are spread over all of them."""
+        if not self.extra_sftp:
+            return self.sftp
+        self._turn += 1
+        chans = self.extra_sftp
+        k = self._turn % (len(chans) + 1)
+        return self.sftp if k == len(chans) else chans[k]
 
 
 class SftpPool:
@@ -226,6 +246,9 @@ class SftpPool:
                   accept_new_host_key: bool = False) -> PoolEntry:
         """The live connection for this server, connecting if there is none."""
         key = location.key
+        entry = self._entries.get(key)
+        if entry is not None and not entry.broken and not entry.conn.is_closed():
+            return entry  # the common case, without waiting for the lock
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             entry = self._entries.get(key)
@@ -242,6 +265,7 @@ class SftpPool:
                 reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
                 raise Unavailable(f"{key} does not offer SFTP: {reason}") from None
             entry = PoolEntry(conn, sftp)
+            entry.extra_sftp = await _more_sessions(conn, options.timeout_seconds)
             self._entries[key] = entry
             return entry
 
@@ -259,6 +283,16 @@ class SftpPool:
         self._users.clear()
         for entry in entries:
             await _close(entry)
+
+
+async def _more_sessions(conn: asyncssh.SSHClientConnection, timeout: float) -> list:
+    """Up to SESSIONS - 1 more SFTP sessions, started together; as many as the
+    server grants (OpenSSH allows 10 sessions per connection by default)."""
+    async def one():
+        return await within(conn.start_sftp_client(path_errors="surrogateescape"), timeout)
+    results = await asyncio.gather(*(one() for _ in range(SESSIONS - 1)),
+                                   return_exceptions=True)
+    return [r for r in results if isinstance(r, asyncssh.SFTPClient)]
 
 
 async def _close(entry: PoolEntry) -> None:

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 BLOCK = 256 * 1024
 MAX_IN_FLIGHT = 32
-CHANNELS = 4  # SFTP sessions one big upload may spread over
 SPLIT_AT = 16 * 1024 * 1024
 # Files are opened with block_size=0: each read/write below is exactly one
 # SFTP request (we pipeline them ourselves), with no hidden helper tasks whose
@@ -187,7 +186,7 @@ def _check_written(rel: str, got: asyncssh.SFTPAttrs, total: int,
 
 async def _write_big(fs: SftpFS, sftp: asyncssh.SFTPClient, f, path: str, src, block: int,
                      on_bytes: BytesFn, cancel: CancelToken) -> int:
-    """Write a big file through several SFTP channels of the connection at once.
+    """Write a big file through all SFTP sessions of the connection at once.
 
     Each channel has its own flow-control window on the server (OpenSSH: 2 MiB),
     which over a long round trip bounds what one channel has in flight; the
@@ -198,7 +197,7 @@ async def _write_big(fs: SftpFS, sftp: asyncssh.SFTPClient, f, path: str, src, b
     handles = [f]
     if size >= SPLIT_AT:
         entry = await fs._entry()
-        for extra in await extra_channels(fs, entry, sftp):
+        for extra in extra_channels(entry, sftp):
             try:
                 handles.append(await within(extra.open(path, "r+b", block_size=0), fs.timeout))
             except asyncssh.SFTPError:
@@ -213,18 +212,10 @@ async def _write_big(fs: SftpFS, sftp: asyncssh.SFTPClient, f, path: str, src, b
                 pass  # the link is gone: the caller's error handling takes over
 
 
-async def extra_channels(fs: SftpFS, entry, sftp: asyncssh.SFTPClient) -> list:
-    """Up to CHANNELS - 1 more SFTP sessions on this connection (started once)."""
-    async with entry.lock:
-        if entry.sftp is not sftp:
-            return []  # a stale connection: no new sessions on it
-        while entry.more_sessions and len(entry.extra_sftp) < CHANNELS - 1:
-            try:
-                entry.extra_sftp.append(await within(
-                    entry.conn.start_sftp_client(path_errors="surrogateescape"), fs.timeout))
-            except (asyncssh.Error, OSError, asyncio.TimeoutError):
-                entry.more_sessions = False  # the server allows no more: make do
-        return list(entry.extra_sftp)
+def extra_channels(entry, sftp: asyncssh.SFTPClient) -> list:
+    """The connection's other SFTP sessions (none if ``sftp`` is not of ``entry``)."""
+    chans = entry.channels
+    return [c for c in chans if c is not sftp] if sftp in chans else []
 
 
 async def _write_all(handles: list, src, block: int, timeout: float, on_bytes: BytesFn,

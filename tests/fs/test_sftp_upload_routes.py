@@ -256,8 +256,9 @@ def test_rename_new_never_replaces(sftp_env, tmp_path):
 
 
 def test_parse_listing_rejects_what_we_did_not_ask_for():
-    ok = sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x005\x001700000000.0000000000\x00644\x00")
-    assert ok == {"0": (5, 1_700_000_000, 0o644)}
+    ok = sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000/a\nb\x005\x001700000000.0000000000"
+                                  b"\x00644\x00")
+    assert ok == {b"0/a\nb": (5, 1_700_000_000, 0o644)}
     assert sftp_batch.parse_listing(b"0\x005\x001\x00644\x00") is None
     assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x00five\x001\x00644\x00") is None
     assert sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000\x005\x00") is None
@@ -317,3 +318,27 @@ def test_cut_mid_split_upload(sftp_env, tmp_path, monkeypatch, times):
         assert outcome == "lost"
         # No file under a real name; only our reserved temporary name may remain.
         assert all(n.startswith(".syncpane") for n in os.listdir(sftp_env.root))
+
+
+def test_name_taken_before_placement_is_left_alone(sftp_env, tmp_path, monkeypatch):
+    """A file that appears under a target name while its batch is on its way is
+    never replaced: the hard link refuses, the item is skipped with a warning."""
+    real = sftp_batch.place_staged
+    intruder = sftp_env.root / "d1" / "f001.dat"
+
+    async def someone_writes_first(fs, batch, files, keep):
+        intruder.write_bytes(b"not yours")
+        return await real(fs, batch, files, keep)
+    monkeypatch.setattr(sftp_batch, "place_staged", someone_writes_first)
+    local = tmp_path / "local"
+    _tree(local, n=12)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert intruder.read_bytes() == b"not yours"
+    assert any("appeared" in e["message"] for e in doc.get("errors", []) + doc.get("warnings", [])
+               ), doc
+    want = _snapshot(local)
+    got = _snapshot(sftp_env.root)
+    assert got.pop(b"d1/f001.dat")[0] == b"not yours"
+    want.pop(b"d1/f001.dat")
+    assert got == want
+    assert _reserved(sftp_env.root) == []

@@ -1,10 +1,11 @@
 """New small files to a server in batches: the executor's side of the fast path.
 
 A backend that offers ``write_many`` (SFTP with remote commands allowed)
-stages a whole group of new small local files at once, each under a reserved
-name, checked on the server. The sources are then looked at again; the staged
-files still wanted are put under their real names only where nothing is
-(``place_staged``: hard links, which never replace a file). Every file the
+takes a whole group of new small local files at once: once they are read, the
+sources are looked at again and only those still as compared are sent; each is
+staged under a reserved name, checked on the server, and put under its real
+name only where nothing is (a hard link, which never replaces a file). Every
+file the
 batch did not place, for whatever reason, is copied the ordinary way, with the
 ordinary checks (a name taken meanwhile: a Skip), retries and per-item errors.
 """
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
 
 # Every batch starts a command on the server (a session: a few tenths of a
 # second on a busy machine), so batches are large.
-FIRST_BATCH = 300
-BATCH_FILES = 2000
+FIRST_BATCH = 500
+BATCH_FILES = 5000
 BATCH_BYTES = 32 * 1024 * 1024
-BATCHES_AT_ONCE = 3  # streaming, extracting on the server, placing
+BATCHES_AT_ONCE = 2  # streaming, extracting on the server, placing
 
 
 class BatchCopier:
@@ -108,21 +109,13 @@ class BatchCopier:
 
         files = [StageFile(S.local_path(src.name), src.size, src.mtime_ns, src.mode, tname)
                  for _item, src, tname in ready]
-        batch = await T.write_many(files, ex.cancel)
-        if batch is None:
+
+        async def recheck(indexes: list[int]) -> list[bool]:
+            # Read now: still as compared? Then what was read is what was compared.
+            return await self._source_now(S, [ready[k][1] for k in indexes])
+        placed = await T.write_many(files, ex.cancel, recheck)
+        if placed is None:
             return rest + [r[0] for r in ready]
-        try:
-            # Changed while it was read? Then it stays out (the ordinary route skips it).
-            staged = [k for k, name in enumerate(batch.names) if name is not None]
-            still = await self._source_now(S, [ready[k][1] for k in staged])
-            keep = [False] * len(ready)
-            for k, ok in zip(staged, still, strict=True):
-                keep[k] = ok
-            if ex.cancel.cancelled:
-                keep = [False] * len(ready)
-            placed = await T.place_staged(batch, files, keep)
-        finally:
-            await asyncio.shield(T.discard_staged(batch))
         for (item, src, tname), ok in zip(ready, placed, strict=True):
             if ok:
                 await self._placed(side, item, src, tname)

@@ -432,25 +432,12 @@ class SftpFS:
         """Whether :meth:`write_many` may be worth a try (remote commands allowed)."""
         return self.options.remote_commands == "auto"
 
-    async def write_many(self, files: list, cancel: CancelToken):
-        """Stage many new small local files at once (the fast path); see
-        :func:`app.fs.sftp_batch.stage_files`. None when this server cannot."""
-        from app.fs.sftp_batch import stage_files
+    async def write_many(self, files: list, cancel: CancelToken, recheck) -> list[bool] | None:
+        """Put many new small local files in place at once (the fast path); see
+        :func:`app.fs.sftp_batch.put_files`. None when this server cannot."""
+        from app.fs.sftp_batch import put_files
 
-        return await stage_files(self, files, cancel)
-
-    async def place_staged(self, batch, files: list, keep: list[bool]) -> list[bool]:
-        """Put staged files (those marked in ``keep``) under their real names; see
-        :func:`app.fs.sftp_batch.place_staged`."""
-        from app.fs.sftp_batch import place_staged
-
-        return await place_staged(self, batch, files, keep)
-
-    async def discard_staged(self, batch) -> None:
-        """Remove a staging folder of :meth:`write_many` and whatever is left in it."""
-        from app.fs.sftp_batch import discard_batch
-
-        await discard_batch(self, batch)
+        return await put_files(self, files, cancel, recheck)
 
     async def clean_staging(self) -> None:
         """Remove staging folders an interrupted run left at the root."""

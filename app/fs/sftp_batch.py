@@ -28,6 +28,7 @@ import shlex
 import stat as stat_mod
 import tarfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
 
 STAGE_PREFIX = RESERVED_PREFIX + "-stage-"
 STAGED_MARK = b"SYNCPANE-STAGED\0"
+LISTED_MARK = b"SYNCPANE-LISTED\0"
 PLACED_MARK = b"SYNCPANE-PLACED\0"
+BEGIN = b"SYNCPANE-BEGIN;"  # starts our answer to the listing
 # path below the staging folder, size, mtime (seconds with fraction), permission
 # bits: NUL-terminated.
 VERIFY_FORMAT = r"%P\0%s\0%T@\0%m\0"
@@ -63,12 +66,9 @@ class StageFile:
 
 @dataclass(slots=True)
 class StagedBatch:
-    """A staging folder and, per file asked for, its staged name (None: not staged)."""
+    """A staging folder on the server."""
 
     folder: str
-    names: list[str | None]  # staged and checked
-    sent: list[str | None]  # put in the stream (a file that failed its check is still there)
-    removed: bool = False  # the server removed the staging folder itself
 
 
 async def _learn_umask(fs: SftpFS, entry) -> bool:
@@ -84,15 +84,15 @@ async def _learn_umask(fs: SftpFS, entry) -> bool:
     return True
 
 
-def _tar_stream(files: list[StageFile], umask: int) -> tuple[list[bytes], list[tuple]]:
-    """The tar archive (in pieces) and, per file put in, (index, size, secs, mode).
+def _tar_members(files: list[StageFile], umask: int) -> tuple[dict, list[tuple]]:
+    """Tar headers of the folder links, and per file put in, (index, staged
+    name, size, secs, mode, bytes of its header and data).
 
     Runs in a worker thread. A file that cannot be read, or whose size is no
     longer the compared one, is left out (the ordinary route will see why).
     """
-    pieces: list[bytes] = []
+    folders: dict[str, tuple[int, bytes]] = {}
     sent: list[tuple] = []
-    folders: dict[str, int] = {}
     for i, f in enumerate(files):
         parent, _, base = f.target.rpartition("/")
         secs = f.mtime_ns // 1_000_000_000
@@ -106,26 +106,20 @@ def _tar_stream(files: list[StageFile], umask: int) -> tuple[list[bytes], list[t
         if len(data) != f.size:
             continue
         mode = (f.mode if f.mode is not None else 0o666 & ~umask) & 0o7777
-        k = folders.get(parent)
-        if k is None:
+        if parent not in folders:
             # Folder k of the batch: its files go to k/, and k.to is a link to
             # the real folder, made by tar from the header: no name of ours
             # ever goes through the shell.
-            k = folders[parent] = len(folders)
+            k = len(folders)
             link = tarfile.TarInfo(f"{k}.to")
             link.type, link.linkname, link.mtime = tarfile.SYMTYPE, _up(parent), secs
-            pieces.append(link.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
-        name = f"{k}/{base}"
+            folders[parent] = (k, link.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
+        name = f"{folders[parent][0]}/{base}"
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode, info.type = f.size, secs, mode, tarfile.REGTYPE
-        pieces.append(info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
-        pieces.append(data)
-        pad = -f.size % tarfile.BLOCKSIZE
-        if pad:
-            pieces.append(b"\0" * pad)
-        sent.append((i, name, f.size, secs, mode))
-    pieces.append(b"\0" * (2 * tarfile.BLOCKSIZE))
-    return pieces, sent
+        head = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+        sent.append((i, name, f.size, secs, mode, head + data + b"\0" * (-f.size % 512)))
+    return folders, sent
 
 
 def _up(parent: str) -> str:
@@ -133,16 +127,36 @@ def _up(parent: str) -> str:
     return f"../{parent}" if parent else ".."
 
 
-def stage_command(root: str, folder: str) -> str:
-    """Make the staging folder, extract the tar from stdin into it, list the result."""
+def batch_command(root: str, folder: str, size: int) -> str:
+    """One command for a whole batch: extract ``size`` bytes of tar from stdin
+    into a new staging folder; list what is there; read the names to drop;
+    hard-link the rest under their real names; list what could not be placed;
+    remove the staging folder.
+
+    ``head -c`` hands tar exactly the archive and leaves the rest of stdin
+    (our answer to the listing) unread; the answer must start with a marker,
+    else nothing is placed. ``ln`` (link(2)) never replaces a name that is
+    taken: such a file stays here with one link and is listed as not placed.
+    """
+    fmt = shlex.quote(VERIFY_FORMAT)
     return (f"cd -- {shlex.quote(root)} && mkdir -m 700 -- {shlex.quote(folder)} && "
-            f"cd -- {shlex.quote(folder)} && tar -x -p --no-same-owner -f - && "
-            f"printf 'SYNCPANE-STAGED\\0' && "
-            f"find . -mindepth 2 -maxdepth 2 -type f -printf {shlex.quote(VERIFY_FORMAT)}")
+            f"cd -- {shlex.quote(folder)} || exit 1; "
+            f"if head -c {size} | tar -x -p --no-same-owner -f -; then "
+            f"printf 'SYNCPANE-STAGED\\0'; "
+            f"find . -mindepth 2 -maxdepth 2 -type f -printf {fmt}; "
+            f"printf 'SYNCPANE-LISTED\\0'; "
+            f"if [ \"$(head -c {len(BEGIN)})\" = '{BEGIN.decode()}' ] && "
+            f"xargs -0 -r rm -f --; then for d in [0-9]*.to; do [ -d \"$d\" ] || continue; "
+            f"find \"${{d%.to}}\" -mindepth 1 -maxdepth 1 -type f "
+            f"-exec ln -t \"$d\" -- {{}} + 2>/dev/null; done; fi; "
+            f"printf 'SYNCPANE-PLACED\\0'; "
+            f"find . -mindepth 2 -maxdepth 2 -type f -links 1 -printf '%P\\0'; fi; "
+            f"cd .. && rm -rf -- {shlex.quote(folder)}")
 
 
 def parse_listing(out: bytes) -> dict[bytes, tuple[int, int, int]] | None:
-    """path -> (size, whole seconds, permission bits) from the staged listing."""
+    """path -> (size, whole seconds, permission bits) from the staged listing
+    (our output from its start marker up to, not including, the listed marker)."""
     if not out.startswith(STAGED_MARK):
         return None
     fields = out[len(STAGED_MARK):].split(b"\0")
@@ -158,12 +172,17 @@ def parse_listing(out: bytes) -> dict[bytes, tuple[int, int, int]] | None:
     return got
 
 
-async def stage_files(fs: SftpFS, files: list[StageFile],
-                      cancel: CancelToken) -> StagedBatch | None:
-    """Stage ``files`` in one tar stream; None when nothing could be staged.
+Recheck = Callable[[list[int]], Awaitable[list[bool]]]
 
-    A returned batch goes to :func:`place_staged`, then to :func:`discard_batch`
-    (which removes what placing did not).
+
+async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
+                    recheck: Recheck) -> list[bool] | None:
+    """Put ``files`` in place through one batch command; per file, whether it
+    is in place now (False: copy it the ordinary way). None when the route
+    cannot be used here (then nothing was placed).
+
+    ``recheck(indexes)`` says, once the files are read, which sources are
+    still as compared; only those are sent.
     """
     if not files or fs.options.remote_commands != "auto":
         return None
@@ -174,74 +193,65 @@ async def stage_files(fs: SftpFS, files: list[StageFile],
     # first batch finds out; where it fails, plain SFTP takes over.
     if any(f.mode is None for f in files) and not await _learn_umask(fs, entry):
         return None
-    folder = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
-    command = stage_command(fs.root, folder)
     try:
-        command.encode("utf-8")
+        fs.root.encode("utf-8")
     except UnicodeEncodeError:
         return None  # a root that is not UTF-8 cannot go on a command line
-    pieces, sent = await asyncio.to_thread(_tar_stream, files, entry.umask or 0)
+    folders, sent = await asyncio.to_thread(_tar_members, files, entry.umask or 0)
+    still = await recheck([m[0] for m in sent]) if sent else []
+    sent = [m for m, ok in zip(sent, still, strict=True) if ok]
     if not sent:
-        return None
+        return [False] * len(files)
     cancel.raise_if_cancelled()
-    batch = StagedBatch(folder, [None] * len(files), [None] * len(files))
-    listing = None
+    archive = b"".join([h for _k, h in folders.values()] + [m[5] for m in sent])
+    archive += b"\0" * (2 * 512)
+    archive += b"\0" * (-len(archive) % tarfile.RECORDSIZE)
+    folder = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
+    expected = {m[1].encode("utf-8", "surrogateescape"): m[2:5] for m in sent}
+
+    def answer(listing_out: bytes) -> bytes:
+        """Drop every staged file the listing does not show exactly as sent."""
+        listing = parse_listing(listing_out)
+        if listing is None:
+            return b""  # no marker: nothing will be placed
+        drop = [n for n, want in expected.items() if listing.get(n) != want]
+        return BEGIN + b"".join(n + b"\0" for n in drop)
+
+    command = batch_command(fs.root, folder, len(archive))
     try:
-        out = await _stream(fs, entry, command, pieces, cancel)
-        listing = parse_listing(out) if out is not None else None
+        out = await _stream(fs, entry, command, [archive], cancel, answer)
     except BaseException:
-        await discard_batch(fs, batch)
+        await discard_batch(fs, StagedBatch(folder))
         raise
-    if listing is None:
+    if out is None or LISTED_MARK not in out:
         entry.can_stage = False  # it failed once: plain SFTP from now on, it is correct
-        await discard_batch(fs, batch)
+        await discard_batch(fs, StagedBatch(folder))
         return None
     entry.can_stage = True
-    for i, name, size, secs, mode in sent:
-        batch.sent[i] = f"{folder}/{name}"
-        if listing.get(name.encode("utf-8", "surrogateescape")) == (size, secs, mode):
-            batch.names[i] = f"{folder}/{name}"
-    return batch
-
-
-PLACE_COMMAND = (
-    # Drop what the caller does not want (names on stdin, NUL-separated); then
-    # hard-link each staged file under its real name: link(2) never replaces
-    # anything (a name taken meanwhile stays as it is) and the staged file is
-    # complete and checked. Then report the files not placed (one link only).
-    "xargs -0 -r rm -f -- && for d in [0-9]*.to; do [ -d \"$d\" ] || continue; "
-    "find \"${d%.to}\" -mindepth 1 -maxdepth 1 -type f -exec ln -t \"$d\" -- {} + "
-    "2>/dev/null; done; printf 'SYNCPANE-PLACED\\0'; "
-    "find . -mindepth 2 -maxdepth 2 -type f -links 1 -printf '%P\\0'")
-
-
-async def place_staged(fs: SftpFS, batch: StagedBatch, files: list[StageFile],
-                       keep: list[bool]) -> list[bool]:
-    """Put the staged files marked in ``keep`` under their real names, on the
-    server in one command; per file, whether it is in place now (False: copy
-    it the ordinary way). The staging folder is removed."""
-    entry = await fs._entry()
-    wanted = [n is not None and k for n, k in zip(batch.names, keep, strict=True)]
-    # Everything in the folder that is not wanted goes first, checked or not.
-    drop = [n for n, w in zip(batch.sent, wanted, strict=True) if n is not None and not w]
-    stdin = b"".join(n.partition("/")[2].encode("utf-8", "surrogateescape") + b"\0"
-                     for n in drop)
-    command = (f"cd -- {shlex.quote(fs.root)} && cd -- {shlex.quote(batch.folder)} && "
-               f"{PLACE_COMMAND}; cd .. && rm -rf -- {shlex.quote(batch.folder)}")
-    out = await _stream(fs, entry, command, [stdin], CancelToken())
-    if out is None or not out.startswith(PLACED_MARK):
+    before, _, after = out.partition(LISTED_MARK)
+    listing = parse_listing(before)
+    ok_names = {n for n, want in expected.items() if listing and listing.get(n) == want}
+    wanted = [False] * len(files)
+    for m in sent:
+        wanted[m[0]] = m[1].encode("utf-8", "surrogateescape") in ok_names
+    if not after.startswith(PLACED_MARK):
+        # Cut during the placing: look at what is there now.
+        await discard_batch(fs, StagedBatch(folder))
         return await _placed_anyway(fs, files, wanted)
-    batch.removed = True
-    left = set(out[len(PLACED_MARK):].split(b"\0"))
-    return [w and n.partition("/")[2].encode("utf-8", "surrogateescape") not in left
-            for w, n in zip(wanted, batch.names, strict=True)]
+    left = set(after[len(PLACED_MARK):].split(b"\0"))
+    placed = [False] * len(files)
+    for m in sent:
+        placed[m[0]] = wanted[m[0]] and m[1].encode("utf-8", "surrogateescape") not in left
+    return placed
 
 
 async def _placed_anyway(fs: SftpFS, files: list[StageFile], wanted: list[bool]) -> list[bool]:
-    """After a failed placement: which files are in place all the same (as sent)."""
+    """After a cut placement: which files are in place all the same (as sent)."""
     sem = asyncio.Semaphore(fs.parallel * 8)
 
-    async def look(f: StageFile) -> bool:
+    async def look(f: StageFile, w: bool) -> bool:
+        if not w:
+            return False
         async with sem:
             try:
                 e = await fs.stat(f.target)
@@ -249,22 +259,19 @@ async def _placed_anyway(fs: SftpFS, files: list[StageFile], wanted: list[bool])
                 return False
         return (e is not None and e.size == f.size and e.mtime_ns // 10**9 ==
                 f.mtime_ns // 10**9 and (f.mode is None or e.mode == f.mode & 0o7777))
-    results = await asyncio.gather(*(look(f) if w else _false()
-                                     for f, w in zip(files, wanted, strict=True)))
-    return list(results)
-
-
-async def _false() -> bool:
-    return False
+    return list(await asyncio.gather(*(look(f, w) for f, w in
+                                       zip(files, wanted, strict=True))))
 
 
 async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
-                  cancel: CancelToken) -> bytes | None:
+                  cancel: CancelToken, answer=None) -> bytes | None:
     """Run ``command`` with ``pieces`` as its stdin; its stdout after our marker.
 
-    None when the command is not ours to trust (exec refused, a forced command,
-    a non-zero exit). Bytes must keep moving one way or the other: ``timeout``
-    seconds with neither input taken nor output given end it (None).
+    With ``answer``: once the output holds LISTED_MARK, ``answer(output up to
+    it)`` is written to stdin as well, then stdin ends. None when the command
+    is not ours to trust (exec refused, a forced command, a non-zero exit).
+    Bytes must keep moving one way or the other: ``timeout`` seconds with
+    neither input taken nor output given end it (None).
     """
     loop = asyncio.get_running_loop()
     full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
@@ -277,28 +284,43 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
         await fs.pool.drop(fs.location.key, entry)
         return None
     last = [loop.time()]
+    out_chunks: list[bytes] = []
+    listed = asyncio.Event()
 
     async def feed() -> None:
         data = b"".join(pieces)
         for k in range(0, len(data), CHUNK):
-            if cancel.cancelled:
+            if cancel.cancelled or listed.is_set():
                 break
             proc.stdin.write(data[k:k + CHUNK])
             await proc.stdin.drain()
             last[0] = loop.time()
+        if answer is not None:
+            await listed.wait()
+            out = b"".join(out_chunks)
+            if LISTED_MARK in out and out.startswith(MARK):
+                reply = answer(out[len(MARK):].partition(LISTED_MARK)[0])
+                if reply:
+                    proc.stdin.write(reply)
+                    await proc.stdin.drain()
         proc.stdin.write_eof()
 
-    async def read_all(stream) -> bytes:
-        chunks = []
+    async def read_out() -> bytes:
         while True:
-            chunk = await stream.read(1 << 20)
+            chunk = await proc.stdout.read(1 << 20)
             if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+                listed.set()
+                return b"".join(out_chunks)
+            out_chunks.append(chunk)
             last[0] = loop.time()
+            if not listed.is_set() and LISTED_MARK in b"".join(out_chunks[-2:]):
+                listed.set()
 
-    tasks = [asyncio.ensure_future(feed()), asyncio.ensure_future(read_all(proc.stdout)),
-             asyncio.ensure_future(read_all(proc.stderr))]
+    async def read_err() -> bytes:
+        return await proc.stderr.read()
+
+    tasks = [asyncio.ensure_future(feed()), asyncio.ensure_future(read_out()),
+             asyncio.ensure_future(read_err())]
     try:
         while not all(t.done() for t in tasks):
             await asyncio.wait(tasks, timeout=min(1.0, fs.timeout),
@@ -313,13 +335,16 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
             if entry.conn.is_closed():
                 await fs.pool.drop(fs.location.key, entry)
             cancel.raise_if_cancelled()
-            return None
+            out = b"".join(out_chunks)
+            # What the server said before the cut still tells what it did.
+            return out[len(MARK):] if out.startswith(MARK) else None
         await asyncio.wait_for(proc.wait_closed(), fs.timeout)
     except (asyncssh.Error, *LINK_ERRORS):
         proc.close()
         if entry.conn.is_closed():
             await fs.pool.drop(fs.location.key, entry)
-        return None
+        out = b"".join(out_chunks)
+        return out[len(MARK):] if out.startswith(MARK) else None
     finally:
         for t in tasks:
             if not t.done():
@@ -334,8 +359,6 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
 async def discard_batch(fs: SftpFS, batch: StagedBatch) -> None:
     """Remove the staging folder and what is still in it; quietly (the next
     sync removes what a dropped link kept us from removing)."""
-    if batch.removed:
-        return
     try:
         try:
             await fs.remove_dir(batch.folder)

@@ -77,16 +77,15 @@ def _reserved(root: Path) -> list[str]:
 
 @pytest.fixture
 def staged_log(monkeypatch):
-    """Records what each fast-path batch staged: (files asked, files staged) or None."""
+    """Records what each fast-path batch did: (files asked, files placed) or None."""
     log: list = []
-    real = sftp_batch.stage_files
+    real = sftp_batch.put_files
 
-    async def spy(fs, files, cancel):
-        batch = await real(fs, files, cancel)
-        log.append(None if batch is None else (len(files), sum(n is not None
-                                                               for n in batch.names)))
-        return batch
-    monkeypatch.setattr(sftp_batch, "stage_files", spy)
+    async def spy(fs, files, cancel, recheck):
+        placed = await real(fs, files, cancel, recheck)
+        log.append(None if placed is None else (len(files), sum(placed)))
+        return placed
+    monkeypatch.setattr(sftp_batch, "put_files", spy)
     return log
 
 
@@ -142,9 +141,9 @@ def test_sftp_only_account_falls_back(sftp_only_env, tmp_path, staged_log):
                          ids=["tar-missing", "tar-fails-mid-archive"])
 def test_server_tar_missing_or_failing_falls_back(sftp_env, tmp_path, staged_log, monkeypatch,
                                                   broken):
-    real = sftp_batch.stage_command
-    monkeypatch.setattr(sftp_batch, "stage_command",
-                        lambda root, folder: real(root, folder).replace("tar -x", broken))
+    real = sftp_batch.batch_command
+    monkeypatch.setattr(sftp_batch, "batch_command",
+                        lambda *a: real(*a).replace("tar -x", broken))
     local = tmp_path / "local"
     _tree(local, n=30)
     code, doc, err = _sync(tmp_path, sftp_env, local)
@@ -323,13 +322,11 @@ def test_cut_mid_split_upload(sftp_env, tmp_path, monkeypatch, times):
 def test_name_taken_before_placement_is_left_alone(sftp_env, tmp_path, monkeypatch):
     """A file that appears under a target name while its batch is on its way is
     never replaced: the hard link refuses, the item is skipped with a warning."""
-    real = sftp_batch.place_staged
+    real = sftp_batch.batch_command
     intruder = sftp_env.root / "d1" / "f001.dat"
-
-    async def someone_writes_first(fs, batch, files, keep):
-        intruder.write_bytes(b"not yours")
-        return await real(fs, batch, files, keep)
-    monkeypatch.setattr(sftp_batch, "place_staged", someone_writes_first)
+    # Someone writes that name just before the files are linked into place.
+    monkeypatch.setattr(sftp_batch, "batch_command", lambda *a: real(*a).replace(
+        "for d in [0-9]*.to", f"printf 'not yours' > '{intruder}'; for d in [0-9]*.to"))
     local = tmp_path / "local"
     _tree(local, n=12)
     code, doc, err = _sync(tmp_path, sftp_env, local)

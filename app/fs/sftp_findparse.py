@@ -7,7 +7,7 @@ chunk; entries are built with ``map``/``zip`` too. Only a chunk holding
 something unusual (a link, a socket, a reserved ``.syncpane`` name, a filter
 that leaves something out) goes through a per-record loop.
 
-Record layout (see :data:`FIND_FORMAT`): three NUL-terminated fields,
+Record layout (:data:`FILE_FORMAT` and the others): three NUL-terminated fields,
 ``"TYPE MODE SIZE MTIME"``, the path below the root, the link target. MODE
 is octal (``-`` for anything but a file), SIZE is 0 for anything but a file,
 MTIME is ``%T@`` (seconds, a dot, a fraction; the fraction is dropped:
@@ -16,11 +16,11 @@ SFTP carries whole seconds and both routes must agree).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from itertools import repeat
 
 from app.core.events import Cancelled, CancelToken
+from app.core.gcpause import collector_paused
 from app.core.model import Entry, Kind
 from app.fs.base import RESERVED_PREFIX, TEMP_SUFFIX, ScanResult
 
@@ -177,16 +177,11 @@ class FindParser:
                 and not any_reserved(paths) and self._batch_passes(types, paths)):
             kinds = map(_KINDS.__getitem__, types)
             rows = zip(paths, kinds, sizes, mtimes, repeat(None), modes, strict=False)
-            # 100,000 new tuples would set off the cyclic garbage collector
-            # over and over (it then costs more than building them); these
-            # tuples hold no cycles, so it waits until the batch is built.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            # Thousands of new tuples would set off the cycle collector over
+            # and over (costing more than building them); these tuples hold
+            # no cycles, so it waits until the batch is built.
+            with collector_paused():
                 self.result.entries += map(_new_entry, repeat(Entry), rows)
-            finally:
-                if collecting:
-                    gc.enable()
             return
         self._loop(types, modes, sizes, mtimes, paths, links)
 

@@ -11,12 +11,12 @@ between two runs never looks like a change).
 from __future__ import annotations
 
 import asyncio
-import gc
 import stat as stat_mod
 from itertools import repeat
 from typing import TYPE_CHECKING
 
 from app.core.events import Cancelled, CancelToken
+from app.core.gcpause import collector_paused
 from app.core.model import Entry, Kind
 from app.fs.base import (
     RESERVED_PREFIX,
@@ -136,13 +136,8 @@ class SftpWalker:
                     and self.batch.files_pass(names)):
                 rows = zip(paths, repeat(Kind.FILE), sizes, map(NS.__mul__, mtimes),
                            repeat(None), map(0o7777.__and__, modes), strict=False)
-                collecting = gc.isenabled()
-                gc.disable()  # tuples without cycles: no collector passes meanwhile
-                try:
+                with collector_paused():  # tuples without cycles: no collector passes
                     res.entries += map(_new_entry, repeat(Entry), rows)
-                finally:
-                    if collecting:
-                        gc.enable()
             else:
                 await self._each(rel, path, ancestors, real_dir, names, types, modes, sizes,
                                  mtimes, paths)

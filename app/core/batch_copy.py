@@ -23,12 +23,13 @@ from app.fs.base import FsError
 if TYPE_CHECKING:
     from app.core.execute import PairExecutor
 
-# Every batch starts a command on the server (a session: a few tenths of a
-# second on a busy machine), so batches are large.
+# Every batch starts a command on the server (a session and a shell: a few
+# tenths of a second on a busy machine), so batches are large; the first one is
+# smaller, so the server has work while the next is read and sent.
 FIRST_BATCH = 500
 BATCH_FILES = 5000
 BATCH_BYTES = 32 * 1024 * 1024
-BATCHES_AT_ONCE = 2  # streaming, extracting on the server, placing
+BATCHES_AT_ONCE = 2
 
 
 class BatchCopier:

@@ -50,7 +50,7 @@ BEGIN = b"SYNCPANE-BEGIN;"  # starts our answer to the listing
 # path below the staging folder, size, mtime (seconds with fraction), permission
 # bits: NUL-terminated.
 VERIFY_FORMAT = r"%P\0%s\0%T@\0%m\0"
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

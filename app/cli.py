@@ -285,10 +285,10 @@ def run_headless(command: str, argv: list[str], stdout: TextIO, stderr: TextIO) 
         cancel.cancel()
         stderr.write("\nsyncpane: cancelling (Ctrl+C again to stop at once)...\n")
 
-    from app.core.joblock import JobLocked, acquire_job_lock
-
     held = None
     if command == "sync" and not args.dry_run and job.path:
+        from app.core.joblock import JobLocked, acquire_job_lock
+
         try:  # one run of a job at a time, whoever starts it
             held = acquire_job_lock(job.path, "cli", job_name=job.name)
         except JobLocked as exc:

@@ -256,16 +256,21 @@ class SftpPool:
                 return entry
             conn = await connect(location, options, credentials, known_hosts,
                                  accept_new_host_key)
+            # The extra sessions start together with the first one: each start
+            # is a few round trips, which a far server would otherwise add twice.
+            more = asyncio.ensure_future(_more_sessions(conn, options.timeout_seconds))
             try:
                 sftp = await asyncio.wait_for(
                     conn.start_sftp_client(path_errors="surrogateescape"),
                     options.timeout_seconds)
             except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
+                more.cancel()
+                await asyncio.gather(more, return_exceptions=True)
                 conn.close()
                 reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
                 raise Unavailable(f"{key} does not offer SFTP: {reason}") from None
             entry = PoolEntry(conn, sftp)
-            entry.extra_sftp = await _more_sessions(conn, options.timeout_seconds)
+            entry.extra_sftp = await more
             self._entries[key] = entry
             return entry
 

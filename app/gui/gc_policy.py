@@ -16,6 +16,8 @@ import gc
 
 #: A third threshold this high means "no automatic full collection".
 _POSTPONED = 1_000_000
+#: More young objects than this are not walked when the engine goes idle (see ``idle``).
+YOUNG_WALK_LIMIT = 50_000
 
 
 class GcPolicy:
@@ -35,6 +37,12 @@ class GcPolicy:
         if not self._busy:
             return
         self._busy = False
-        gc.collect(1)  # young cycles only: proportional to recent garbage, not to the plan
+        if gc.get_count()[0] < YOUNG_WALK_LIMIT:
+            gc.collect(1)  # young cycles only: proportional to recent garbage, not to the plan
+        # else the engine paused the collector (a comparison does, see
+        # app.core.gcpause) and the young generation holds the whole new plan:
+        # walking it would stop every thread for ~100 ms per 100,000 files.
+        # Those objects are the live plan; freeze them unwalked (the few garbage
+        # cycles among them are kept, a far smaller cost than the stall).
         gc.freeze()
         gc.set_threshold(*self._normal)

@@ -120,6 +120,7 @@ class PairExecutor:
         # new file there needs no look first (its no-clobber rename still checks).
         self._created_dirs: dict[Side, set[str]] = {Side.LEFT: set(), Side.RIGHT: set()}
         self.fs = {Side.LEFT: left, Side.RIGHT: right}
+        self._remote_involved = any(f.local_path("") is None for f in (left, right))
         self.deletion = deletion
         self.versioning = versioning
         self.stamp = stamp
@@ -158,7 +159,14 @@ class PairExecutor:
 
     # -- checks ------------------------------------------------------------
     async def _expect(self, side: Side, name: str, expected: Entry | None) -> None:
-        now = await self.fs[side].stat(name, self.follow)
+        fs = self.fs[side]
+        stat_now = getattr(fs, "stat_now", None)
+        if stat_now is not None and self._remote_involved:
+            # A local stat takes microseconds; a worker-thread trip costs more
+            # (per small file, uploads to a server do this once).
+            now = stat_now(name, self.follow)
+        else:
+            now = await fs.stat(name, self.follow)
         if not same_as(now, expected):
             what = "appeared" if expected is None else ("disappeared" if now is None
                                                         else "changed")
@@ -218,7 +226,8 @@ class PairExecutor:
             # a change then is caught as surely, and costs at most a small copy.
             await self._expect(src_side, src.name, src)
         parent = posixpath.dirname(tname)
-        if old is not None or parent not in self._created_dirs[to]:
+        if (old is not None or parent not in self._created_dirs[to]
+                or getattr(T, "rename_new", None) is None):
             await self._expect(to, tname, old)
         await self._ensure_dir(to, parent)
         tmp = temp_name(parent)

@@ -46,6 +46,7 @@ STAGE_PREFIX = RESERVED_PREFIX + "-stage-"
 STAGED_MARK = b"SYNCPANE-STAGED\0"
 LISTED_MARK = b"SYNCPANE-LISTED\0"
 PLACED_MARK = b"SYNCPANE-PLACED\0"
+END_MARK = b"SYNCPANE-END\0"  # the list of files not placed is complete
 BEGIN = b"SYNCPANE-BEGIN;"  # starts our answer to the listing
 # path below the staging folder, size, mtime (seconds with fraction), permission
 # bits: NUL-terminated.
@@ -150,7 +151,8 @@ def batch_command(root: str, folder: str, size: int) -> str:
             f"find \"${{d%.to}}\" -mindepth 1 -maxdepth 1 -type f "
             f"-exec ln -t \"$d\" -- {{}} + 2>/dev/null; done; fi; "
             f"printf 'SYNCPANE-PLACED\\0'; "
-            f"find . -mindepth 2 -maxdepth 2 -type f -links 1 -printf '%P\\0'; fi; "
+            f"find . -mindepth 2 -maxdepth 2 -type f -links 1 -printf '%P\\0' && "
+            f"printf 'SYNCPANE-END\\0'; fi; "
             f"cd .. && rm -rf -- {shlex.quote(folder)}")
 
 
@@ -234,11 +236,12 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
     wanted = [False] * len(files)
     for m in sent:
         wanted[m[0]] = m[1].encode("utf-8", "surrogateescape") in ok_names
-    if not after.startswith(PLACED_MARK):
-        # Cut during the placing: look at what is there now.
+    # (Every listed path holds a "/", so a whole record equal to the end mark is ours.)
+    if not after.startswith(PLACED_MARK) or not after.endswith(b"\0" + END_MARK):
+        # Cut during the placing (or its report): look at what is there now.
         await discard_batch(fs, StagedBatch(folder))
         return await _placed_anyway(fs, files, wanted)
-    left = set(after[len(PLACED_MARK):].split(b"\0"))
+    left = set(after[len(PLACED_MARK):-len(END_MARK)].split(b"\0"))
     placed = [False] * len(files)
     for m in sent:
         placed[m[0]] = wanted[m[0]] and m[1].encode("utf-8", "surrogateescape") not in left
@@ -351,8 +354,10 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
                 t.cancel()
             t.add_done_callback(lambda t: t.cancelled() or t.exception())
     out = tasks[1].result()
-    if proc.exit_status != 0 or not out.startswith(MARK):
+    if not out.startswith(MARK):
         return None
+    if proc.exit_status != 0 and LISTED_MARK not in out:
+        return None  # (past the listing, what it said still tells what it did)
     return out[len(MARK):]
 
 

@@ -75,9 +75,10 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
     """
     path = fs.abs(rel)
     try:
-        # One trip to a worker thread opens the file and reads its first block
-        # (all of a small file); closed in the finally below.
-        src, head = await asyncio.to_thread(_open_head, local_path, BLOCK)
+        # Opened and its first block (all of a small file) read right here, as
+        # the blocks below are: a trip to a worker thread costs more than a
+        # local read of a block. Closed in the finally below.
+        src, head = _open_head(local_path, BLOCK)
     except OSError as exc:
         raise FsError(f"cannot read {local_path}: {exc.strerror or exc}", rel) from exc
     created = False

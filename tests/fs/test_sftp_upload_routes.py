@@ -339,3 +339,20 @@ def test_name_taken_before_placement_is_left_alone(sftp_env, tmp_path, monkeypat
     want.pop(b"d1/f001.dat")
     assert got == want
     assert _reserved(sftp_env.root) == []
+
+
+def test_batch_cut_short_while_placing_is_sorted_out(sftp_env, tmp_path, monkeypatch,
+                                                     staged_log):
+    """The server command dies after linking, before saying what it placed: the
+    files in place are recognised as such, the rest copied the ordinary way."""
+    real = sftp_batch.batch_command
+    monkeypatch.setattr(sftp_batch, "batch_command", lambda *a: real(*a).replace(
+        "printf 'SYNCPANE-PLACED", "exit 9; printf 'SYNCPANE-PLACED"))
+    local = tmp_path / "local"
+    _tree(local, n=25)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert not doc.get("warnings") and not doc.get("errors"), doc
+    assert staged_log and all(e is not None and e[1] > 0 for e in staged_log), staged_log
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import stat as stat_mod
 import sys
 import threading
@@ -176,7 +177,14 @@ def _walk_all(dirs: list[_Dir], symlinks: str, flt: PathFilter | None):
 
 def _exit_with_parent() -> None:
     """In a worker: end when the process that started the pool ends, however
-    it ends (a killed ``syncpane`` must not leave idle workers behind)."""
+    it ends (a killed ``syncpane`` must not leave idle workers behind).
+
+    Ctrl+C reaches the whole process group; the parent turns it into a clean
+    cancel, so a worker ignores it rather than dying with a traceback."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):
+        pass  # not the main thread of the worker, or no such signal here
     parent = multiprocessing.parent_process()
     if parent is None:
         return

@@ -264,3 +264,30 @@ def test_a_killed_syncpane_leaves_no_scan_workers_behind(tmp_path):
                  "zombie" not in open(f"/proc/{p}/status").read().lower()}
         time.sleep(0.1)
     assert not alive, f"left running after the kill: {sorted(alive)}"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_scan_workers_leave_ctrl_c_to_the_command_line(tmp_path):
+    """Ctrl+C reaches every process of the terminal's group: the workers
+    ignore it (the command line cancels cleanly), so none dies with a
+    traceback and the pool still answers afterwards."""
+    make_tree(tmp_path / "L", {f"d{i}/f.txt": "x" for i in range(3)})
+    code = (
+        "import os, signal, sys, time\n"
+        "from app.fs import local_scan as ls\n"
+        "ls.warm_up_pool()\n"
+        "pool = ls._get_pool()\n"
+        "time.sleep(0.5)\n"
+        "pids = list(pool._processes)\n"
+        "assert pids, 'no workers'\n"
+        "for p in pids: os.kill(p, signal.SIGINT)\n"
+        "time.sleep(0.5)\n"
+        "rows = pool.submit(ls._walk_all, [('', sys.argv[1], frozenset())], 'skip', None)"
+        ".result(30)[0]\n"
+        "print(len(rows), sorted(pool._processes) == sorted(pids))\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "L")], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["6", "True"]  # 3 folders + 3 files, the same workers
+    assert "KeyboardInterrupt" not in out.stderr and "Traceback" not in out.stderr

@@ -150,13 +150,24 @@ class BatchCopier:
         return out
 
     async def _targets_free(self, side: Side, ready: list, rest: list) -> list:
-        """Targets must still be free: looked at unless in a folder this run made
-        (the no-clobber rename checks again anyway). Parents are made here."""
+        """Parents are made first; then targets must still be free: looked at,
+        unless in a folder this run made (placing never replaces a file anyway)."""
         ex = self.ex
         T = ex.fs[side]
+        by_parent: dict[str, list] = {}
+        for r in ready:
+            by_parent.setdefault(posixpath.dirname(r[2]), []).append(r)
+        have = []
+        for parent in sorted(by_parent):
+            try:
+                await ex._ensure_dir(side, parent)
+            except FsError:
+                rest.extend(r[0] for r in by_parent[parent])
+                continue
+            have.extend(by_parent[parent])
         created = ex._created_dirs[side]
         sem = asyncio.Semaphore(ex.parallel * 8)
-        free = []
+        free = [r for r in have if posixpath.dirname(r[2]) in created]
 
         async def look(r) -> None:
             async with sem:
@@ -169,20 +180,8 @@ class BatchCopier:
             else:
                 rest.append(r[0])
         from app.core.execute import run_all
-        await run_all([look(r) for r in ready if posixpath.dirname(r[2]) not in created])
-        free += [r for r in ready if posixpath.dirname(r[2]) in created]
-        by_parent: dict[str, list] = {}
-        for r in free:
-            by_parent.setdefault(posixpath.dirname(r[2]), []).append(r)
-        out = []
-        for parent in sorted(by_parent):
-            try:
-                await ex._ensure_dir(side, parent)
-            except FsError:
-                rest.extend(r[0] for r in by_parent[parent])
-                continue
-            out.extend(by_parent[parent])
-        return out
+        await run_all([look(r) for r in have if posixpath.dirname(r[2]) not in created])
+        return free
 
     async def _placed(self, side: Side, item: PlanItem, src, tname: str) -> None:
         """Report one file the batch put in place."""

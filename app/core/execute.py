@@ -285,14 +285,19 @@ class PairExecutor:
             raise Skip(f"{tname} appeared on the {to.value} side since the comparison; "
                        "left alone (compare again)") from None
 
-    async def _ensure_dir(self, side: Side, rel: str) -> None:
-        """Create a parent folder unless it is known to exist already."""
-        if not rel:
-            return
+    def _ready(self, side: Side) -> set[str]:
+        """Folders known to exist on ``side`` (as compared, or made by this run)."""
         ready = self._ready_dirs.get(side)
         if ready is None:
             ready = {e[0] for e in self._names[side].values() if e[1] is Kind.DIR}
             self._ready_dirs[side] = ready
+        return ready
+
+    async def _ensure_dir(self, side: Side, rel: str) -> None:
+        """Create a parent folder unless it is known to exist already."""
+        if not rel:
+            return
+        ready = self._ready(side)
         if rel not in ready:
             await self.fs[side].mkdir(rel)
             ready.add(rel)
@@ -314,8 +319,7 @@ class PairExecutor:
             await self._retire(to, tname, old)
         await T.mkdir(tname)
         self._created_dirs[to].add(tname)
-        if to in self._ready_dirs:
-            self._ready_dirs[to].add(tname)
+        self._ready(to).add(tname)  # so its files do not make it again
         return await T.stat(tname) if self.need_entries else None
 
     async def _delete(self, item: PlanItem, side: Side) -> None:
@@ -421,14 +425,29 @@ class PairExecutor:
                     pass
                 except FsError:
                     pass  # not ours to fight over; it is never synced anyway
+
+    async def _clean_staging(self) -> None:
+        """Staging folders of a cut-short fast path (never synced): removed
+        alongside the run's own work (a listing of the root is a few round trips)."""
         for fs in {id(f): f for f in self.fs.values()}.values():
             clean = getattr(fs, "clean_staging", None)
             if clean is not None:
-                await clean()  # staging folders of a cut-short fast path (never synced)
+                await clean()
 
     async def run(self) -> list[Outcome]:
         """Carry out the plan; returns one outcome per attempted item."""
         await self._clean_leftovers()
+        staging = asyncio.ensure_future(self._clean_staging())
+        try:
+            await self._run_plan()
+        except BaseException:
+            staging.cancel()
+            await asyncio.gather(staging, return_exceptions=True)
+            raise
+        await staging
+        return self.outcomes
+
+    async def _run_plan(self) -> None:
         items = self.plan.actionable
         moves = [i for i in items if i.action in (Action.MOVE_LEFT, Action.MOVE_RIGHT)]
         deletes = [i for i in items if i.action in (Action.DELETE_LEFT, Action.DELETE_RIGHT)]
@@ -450,7 +469,6 @@ class PairExecutor:
             await self._run_item(item)
         await self._copies(copies)
         self.cancel.raise_if_cancelled()
-        return self.outcomes
 
     async def _copies(self, copies: list[PlanItem]) -> None:
         """Copies: many small files at once where a side is remote, and new

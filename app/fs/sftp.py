@@ -282,6 +282,13 @@ class SftpFS:
 
     async def _mkdirs(self, path: str, rel: str) -> None:
         async def op(sftp, _a):
+            try:
+                # Usually the parent is there and the folder is not: one request.
+                await sftp.mkdir(path)
+                return
+            except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath, asyncssh.SFTPFailure,
+                    asyncssh.SFTPFileAlreadyExists):
+                pass  # a parent is missing, or something is there: look, as below
             missing = []
             p = path
             while p not in ("", "/"):

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from app.fs.sftp import SftpFS
 
 STAGE_PREFIX = RESERVED_PREFIX + "-stage-"
+# This process's staging folders start with this, so the cleaning of old ones
+# (which may run while batches are under way) never takes one of ours.
+OUR_STAGES = STAGE_PREFIX + uuid.uuid4().hex[:6] + "-"
 STAGED_MARK = b"SYNCPANE-STAGED\0"
 LISTED_MARK = b"SYNCPANE-LISTED\0"
 PLACED_MARK = b"SYNCPANE-PLACED\0"
@@ -208,7 +211,7 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
     archive = b"".join([h for _k, h in folders.values()] + [m[5] for m in sent])
     archive += b"\0" * (2 * 512)
     archive += b"\0" * (-len(archive) % tarfile.RECORDSIZE)
-    folder = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
+    folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
     expected = {m[1].encode("utf-8", "surrogateescape"): m[2:5] for m in sent}
 
     def answer(listing_out: bytes) -> bytes:
@@ -374,13 +377,15 @@ async def discard_batch(fs: SftpFS, batch: StagedBatch) -> None:
 
 
 async def clean_stale_stages(fs: SftpFS) -> None:
-    """Remove staging folders at the root (left by a run that was cut short)."""
+    """Remove staging folders at the root left by a run that was cut short
+    (never this process's own: this may run while its batches are under way)."""
     try:
         names = await fs._call("cannot list", "", lambda s, _a: s.readdir(fs.root))
     except FsError:
         return
     for n in names:
-        if n.filename.startswith(STAGE_PREFIX) and stat_mod.S_ISDIR(n.attrs.permissions or 0):
+        if (n.filename.startswith(STAGE_PREFIX) and not n.filename.startswith(OUR_STAGES)
+                and stat_mod.S_ISDIR(n.attrs.permissions or 0)):
             try:
                 await fs.remove_tree(n.filename)
             except FsError:

@@ -24,6 +24,9 @@ CATEGORY_MEANING = {
     Category.EQUAL: "the same on both sides",
 }
 
+#: A selection is restored after a model reset only up to this many separate runs of rows.
+MAX_SELECTION_RUNS = 10_000
+
 #: Row changes the person can ask for: (key, menu text, icon, shortcut).
 ROW_CHANGES = (
     ("copy_to_right", "Copy to the right →", "copy-right", "Ctrl+Right"),
@@ -68,7 +71,7 @@ class GridPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self._actions = self._make_actions()
         # A re-plan, re-sort or re-filter resets the model: the same rows stay selected.
-        self.model.capture = self.selection_keys
+        self.model.capture = self._selection_ranges
         self.model.reselect.connect(self._reselect)
         layout.addWidget(self.view, 1)
 
@@ -162,6 +165,12 @@ class GridPanel(QWidget):
             rows.update(range(r.top(), r.bottom() + 1))
         return sorted(rows)
 
+    def _selection_ranges(self):
+        """The selection as view-row ranges and the current row (no per-row work)."""
+        sm = self.view.selectionModel()
+        cur = sm.currentIndex()
+        return [(r.top(), r.bottom()) for r in sm.selection()], cur.row() if cur.isValid() else -1
+
     def selection_keys(self):
         """The selected rows and the current one as ``(pair, path)`` keys."""
         m = self.model
@@ -174,15 +183,19 @@ class GridPanel(QWidget):
         """Select ``rows`` (ascending) again after a model reset, and make ``current`` current."""
         m, sm = self.model, self.view.selectionModel()
         last_col = m.columnCount() - 1
+        runs: list[tuple[int, int]] = []
+        for row in rows:
+            if runs and row == runs[-1][1] + 1:
+                runs[-1] = (runs[-1][0], row)
+            else:
+                runs.append((row, row))
+        if len(runs) > MAX_SELECTION_RUNS:
+            # Qt keeps two persistent indexes per run: a selection scattered over
+            # hundreds of thousands of runs would cost gigabytes. Keep the current row.
+            runs = [(current, current)] if current >= 0 else []
         selection = QItemSelection()
-        start = prev = None
-        for row in rows + [None]:
-            if start is not None and (row is None or row != prev + 1):
-                selection.select(m.index(start, 0), m.index(prev, last_col))
-                start = None
-            if start is None:
-                start = row
-            prev = row
+        for top, bottom in runs:
+            selection.select(m.index(top, 0), m.index(bottom, last_col))
         flags = QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
         sm.select(selection, flags)
         if current >= 0:

@@ -4,7 +4,7 @@ now shows them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 
 from app.gui.models.plan_model import COL_ACTION
 from tests.gui.conftest import compare, rows, write_job
@@ -97,3 +97,49 @@ def test_hidden_rows_drop_out_of_the_selection_the_shown_ones_stay(qtbot, window
     # A new comparison starts afresh: nothing selected.
     compare(qtbot, window)
     assert _selected(view) == set()
+
+
+def test_a_big_selection_stays_selected_through_a_resort(qtbot, window):
+    """Select all of 200,000 rows, then sort the other way: the GUI thread
+    only hands the selection over (as ranges); the new view is built and the
+    rows found again off it, and every row is selected again."""
+    import time
+
+    from app.core.model import Action, Category, Entry, Kind, PlanItem
+
+    t = 1_700_000_000_000_000_000
+    items = [PlanItem(f"d{i // 1000}/f{i}.bin", Kind.FILE, Category.LEFT_ONLY, Action.NONE,
+                      Entry(f"d{i // 1000}/f{i}.bin", Kind.FILE, i, t), None)
+             for i in range(200_000)]
+    grid = window.grid
+    grid.show_items([(0, items)])
+    model, view = grid.model, grid.view
+    view.setFocus()
+    view.selectAll()
+    view.selectionModel().setCurrentIndex(model.index(5, 0), QItemSelectionModel.NoUpdate)
+    current_path = model.item_at(5).path
+
+    def selected_count() -> int:
+        return sum(r.bottom() - r.top() + 1 for r in view.selectionModel().selection())
+
+    with qtbot.waitSignal(model.view_changed, timeout=60_000):
+        started = time.perf_counter()
+        view.sortByColumn(0, Qt.DescendingOrder)
+        on_gui_thread = time.perf_counter() - started
+    assert on_gui_thread < 0.5, f"the re-sort held the GUI thread {on_gui_thread:.2f} s"
+    assert model.item_at(0).path > model.item_at(1).path  # sorted the other way now
+    assert selected_count() == 200_000
+    assert model.item_at(view.selectionModel().currentIndex().row()).path == current_path
+
+
+def test_a_too_scattered_selection_keeps_only_the_current_row(qtbot, window, tmp_path,
+                                                             monkeypatch):
+    import app.gui.grid_panel as grid_panel
+
+    view = _window_with_rows(qtbot, window, tmp_path)
+    monkeypatch.setattr(grid_panel, "MAX_SELECTION_RUNS", 2)
+    selected = lambda: sorted(i.row() for i in view.selectionModel().selectedRows())  # noqa: E731
+    window.grid._reselect([1, 2, 5], 5)  # two runs of rows: restored as they were
+    assert selected() == [1, 2, 5] and view.selectionModel().currentIndex().row() == 5
+    window.grid._reselect([1, 3, 5, 7], 3)  # four runs: only the current row
+    assert selected() == [3] and view.selectionModel().currentIndex().row() == 3

@@ -166,6 +166,33 @@ def rows_of(content: Content, view: list[int], keys: RowKeys | None) -> tuple[li
     return rows, current_row
 
 
+#: The selection in view rows: ``([(top, bottom), ...], current row or -1)``.
+RowRanges = tuple[list[tuple[int, int]], int]
+
+
+def rows_in_new_view(old_view: list[int], view: list[int],
+                     picked: RowRanges | None) -> tuple[list[int], int]:
+    """Where the rows selected in ``old_view`` are in ``view`` (a new view of
+    the same content): (ascending rows, current row or -1). Pure; one pass."""
+    if picked is None:
+        return [], -1
+    ranges, current = picked
+    if not ranges and current < 0:
+        return [], -1
+    wanted: set[int] = set()
+    for top, bottom in ranges:
+        wanted.update(old_view[top:bottom + 1])
+    current_item = old_view[current] if 0 <= current < len(old_view) else -1
+    rows = [row for row, n in enumerate(view) if n in wanted]
+    current_row = -1
+    if current_item >= 0:
+        try:
+            current_row = view.index(current_item)
+        except ValueError:
+            pass  # filtered out
+    return rows, current_row
+
+
 def _sort_key(items: list[PlanItem], column: int):
     if column in (COL_LEFT_SIZE, COL_RIGHT_SIZE):
         left = column == COL_LEFT_SIZE
@@ -215,9 +242,10 @@ class PlanTableModel(QAbstractTableModel):
         #: Rows to select again in the next installed plan (set by the owner
         #: before a re-plan; read wherever ``prepare`` runs).
         self.keep: RowKeys | None = None
-        #: Returns the current selection as :data:`RowKeys` (set by the grid),
-        #: so a re-sort or re-filter keeps the selected rows selected.
-        self.capture: Callable[[], RowKeys | None] = lambda: None
+        #: Returns the current selection as :data:`RowRanges` (set by the grid,
+        #: cheap however many rows are selected), so a re-sort or re-filter
+        #: keeps the selected rows selected.
+        self.capture: Callable[[], RowRanges | None] = lambda: None
         self._brushes = {c: QBrush(QColor(v)) for c, v in CATEGORY_COLORS.items()}
 
     # -- content ------------------------------------------------------------
@@ -285,15 +313,16 @@ class PlanTableModel(QAbstractTableModel):
     def _refresh_view(self, keep: RowKeys | None = None) -> None:
         """A new view of the same content; the rows selected now (or those
         named by ``keep``) stay selected where they are still shown."""
-        content, spec = self.content, self.spec
-        if keep is None:
-            keep = self.capture()
+        content, spec, old_view = self.content, self.spec, self._view
+        picked = self.capture() if keep is None else None
         self._generation += 1
         generation = self._generation
 
         def build() -> tuple[list[int], tuple[list[int], int]]:
             view = build_view(content, spec)
-            return view, rows_of(content, view, keep)
+            if keep is not None:
+                return view, rows_of(content, view, keep)
+            return view, rows_in_new_view(old_view, view, picked)
 
         def done(result) -> None:
             if generation != self._generation:

@@ -7,7 +7,8 @@ sets off a collection that walks the young objects, and the older
 generations are walked again and again as the rows survive: on a
 100,000-file pair that is a third of the time spent turning a worker's
 answer back into rows. Reference counting still frees everything as usual;
-only the search for cycles waits until the work is done.
+only the search for cycles waits until the work is done, and what the work
+built is then frozen (see :func:`collector_paused`).
 """
 
 from __future__ import annotations
@@ -38,4 +39,9 @@ def collector_paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                # What the block built is live data (rows, a plan); resumed as
+                # is, the collector's next pass would walk all of it at once.
+                # Frozen, it is left out of every later pass and still freed
+                # by reference counting as usual.
+                gc.freeze()
                 gc.enable()

@@ -55,3 +55,12 @@ def test_an_exception_still_restores_the_collector():
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def test_what_the_block_built_is_frozen_not_walked_later():
+    before = gc.get_freeze_count()
+    with collector_paused():
+        rows = [[i] for i in range(5000)]  # tracked containers
+    assert gc.get_freeze_count() >= before + 5000
+    assert gc.get_count()[0] < 5000  # the young generation no longer holds them
+    assert len(rows) == 5000

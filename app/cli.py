@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
 
     multiprocessing.freeze_support()
     _configure_streams()
+    as_program = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ("--version", "-V"):
         print(f"syncpane {__version__}")
@@ -381,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
               "with no command (or a .syncjob) the window opens.")
         return EXIT_OK
     if argv and argv[0] in ("compare", "sync"):
-        return run_headless(argv[0], argv[1:], sys.stdout, sys.stderr)
+        code = run_headless(argv[0], argv[1:], sys.stdout, sys.stderr)
+        if as_program:
+            _exit_now(code)
+        return code
     if argv and argv[0] == "credentials":
         return _credentials(argv[1:], sys.stdout, sys.stderr)
     if argv and argv[0] == "import":
@@ -389,6 +393,23 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "tray":
         return _tray(argv[1:])
     return gui_main(argv)
+
+
+def _exit_now(code: int) -> None:
+    """End a finished headless run without the interpreter's teardown.
+
+    Everything is done by now: the output written, the job's lock released,
+    logs and state saved and closed, connections closed. What remains is
+    freeing every row of the comparison one by one and joining the scan
+    workers (which end by themselves once this process is gone): a tenth of
+    a second on 100,000 files, spent on nothing anyone waits for.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more can be said there
+    os._exit(code)
 
 
 def _tray(argv: list[str]) -> int:

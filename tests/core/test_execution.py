@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -291,3 +292,33 @@ def test_scan_workers_leave_ctrl_c_to_the_command_line(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["6", "True"]  # 3 folders + 3 files, the same workers
     assert "KeyboardInterrupt" not in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_finished_command_leaves_no_scan_workers_and_its_output_whole(tmp_path):
+    """The command line ends without the interpreter's teardown once its work
+    is done: the JSON must still arrive whole, and the workers must go too."""
+    make_tree(tmp_path / "L", {f"d{i:03}/f{j:02}.txt": "x" for i in range(150) for j in range(40)})
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out_path, err_path = tmp_path / "out.json", tmp_path / "err.txt"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "app", "compare", "--left",
+                                 str(tmp_path / "L"), "--right", str(tmp_path / "R"), "--json"],
+                                cwd=REPO, env=env, stdout=out, stderr=err)
+        helpers: set[int] = set()
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            helpers |= _descendants(proc.pid)
+            time.sleep(0.005)
+        proc.wait(10)
+    assert proc.returncode == 0, err_path.read_text()
+    doc = json.loads(out_path.read_text())
+    assert len(doc["pairs"][0]["items"]) == 150 * 41  # every folder and file, left only
+    assert helpers, "the scan never started its worker processes"
+    deadline = time.monotonic() + 10
+    alive = helpers
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if os.path.exists(f"/proc/{p}") and
+                 "zombie" not in open(f"/proc/{p}/status").read().lower()}
+        time.sleep(0.05)
+    assert not alive, f"left running after the command ended: {sorted(alive)}"

@@ -50,7 +50,8 @@ def test_usual_and_unusual_attribute_layouts():
 
 
 def test_truncated_reply_is_refused():
-    whole = struct.pack(">I", 2) + _name(b"x", USUAL, 1, 0o100644, 5) + _name(b"y", USUAL, 1, 0o100644, 5)
+    whole = (struct.pack(">I", 2) + _name(b"x", USUAL, 1, 0o100644, 5)
+             + _name(b"y", USUAL, 1, 0o100644, 5))
     for cut in (len(whole) - 1, len(whole) - 20, 10):
         with pytest.raises(asyncssh.SFTPBadMessage):
             _decode_names(whole[:cut], [])

@@ -519,14 +519,7 @@ class PairExecutor:
                     asyncio.run(worker())
             await asyncio.gather(*(asyncio.to_thread(thread_worker) for _ in range(n)))
             return
-        tasks = [asyncio.create_task(worker()) for _ in range(n)]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        await run_all([worker() for _ in range(n)])
 
 
 async def run_all(coros: list) -> None:

@@ -242,6 +242,18 @@ def _descendants(pid: int) -> set[int]:
     return out
 
 
+def _still_running(pids: set[int], within: float) -> set[int]:
+    """Those of ``pids`` still alive (not gone, not a zombie) after waiting
+    up to ``within`` seconds for them to end."""
+    deadline = time.monotonic() + within
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if os.path.exists(f"/proc/{p}") and
+                 "zombie" not in open(f"/proc/{p}/status").read().lower()}
+        time.sleep(0.05)
+    return alive
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_killed_syncpane_leaves_no_scan_workers_behind(tmp_path):
     make_tree(tmp_path / "L", {f"d{i:03}/f{j:02}.txt": "x" for i in range(150) for j in range(40)})
@@ -258,12 +270,7 @@ def test_a_killed_syncpane_leaves_no_scan_workers_behind(tmp_path):
     assert len(helpers) >= workers, "the scan never started its worker processes"
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 10
-    alive = helpers
-    while alive and time.monotonic() < deadline:
-        alive = {p for p in alive if os.path.exists(f"/proc/{p}") and
-                 "zombie" not in open(f"/proc/{p}/status").read().lower()}
-        time.sleep(0.1)
+    alive = _still_running(helpers, within=10)
     assert not alive, f"left running after the kill: {sorted(alive)}"
 
 
@@ -315,10 +322,5 @@ def test_a_finished_command_leaves_no_scan_workers_and_its_output_whole(tmp_path
     doc = json.loads(out_path.read_text())
     assert len(doc["pairs"][0]["items"]) == 150 * 41  # every folder and file, left only
     assert helpers, "the scan never started its worker processes"
-    deadline = time.monotonic() + 10
-    alive = helpers
-    while alive and time.monotonic() < deadline:
-        alive = {p for p in alive if os.path.exists(f"/proc/{p}") and
-                 "zombie" not in open(f"/proc/{p}/status").read().lower()}
-        time.sleep(0.05)
+    alive = _still_running(helpers, within=10)
     assert not alive, f"left running after the command ended: {sorted(alive)}"

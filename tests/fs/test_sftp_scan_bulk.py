@@ -13,6 +13,7 @@ from app.core.model import Kind
 from app.fs.base import ScanOptions
 from app.fs.local import LocalFS
 from tests.fixtures.sshd import run_async
+from tests.fs.test_sftp_scan import _scan
 
 pytestmark = pytest.mark.sshd
 ROUTES = ["auto", "off"]
@@ -32,15 +33,6 @@ def _big_tree(root):
             f.write(b"raw")
         os.utime(folder / "f001.txt", (1_500_000_000, 1_500_000_000))
         os.chmod(folder / "f002.txt", 0o600)
-
-
-async def _scan(env, route, **opts):
-    fs = env.make_fs(remote_commands=route)
-    await fs.open()
-    try:
-        return await fs.scan(ScanOptions(**opts), lambda n, c: None, CancelToken())
-    finally:
-        await fs.close()
 
 
 async def _local(root, **opts):

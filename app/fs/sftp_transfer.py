@@ -22,6 +22,7 @@ from app.core.events import Cancelled, CancelToken
 from app.fs import base
 from app.fs.base import AlreadyExists, BytesFn, ConnectionLost, FsError, NoSpace, NotFound
 from app.fs.sftp_conn import within
+from app.fs.sftp_lean import Lean
 from app.fs.sftp_remote import remote_sha256
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             first = src.read(block)
         else:
             first = head  # a small file is whole now: sent with the last steps
+        lean = Lean.of(sftp) if len(first) < block else None
+        if lean is not None:
+            return await small_lean(lean, first)
         # Exclusive: never truncate someone's file.
         f = await within(sftp.open(path, "xb", block_size=0), fs.timeout)
         created = True
@@ -129,6 +133,25 @@ async def upload(fs: SftpFS, local_path: str, rel: str, on_bytes: BytesFn,
             raise
         _check_written(rel, got, total, attrs)
         return total
+
+    async def small_lean(lean: Lean, data: bytes) -> int:
+        # The same steps as below, as bare requests: create (exclusive), then
+        # write, times and mode, check and close in one round trip.
+        nonlocal created
+        handle = (await within(lean.results([lean.open_new(path)]), fs.timeout))[0]
+        created = True
+        if cancel.cancelled:
+            await within(lean.results([lean.close(handle)]), fs.timeout)
+            raise Cancelled()
+        tail = [lean.write(handle, 0, data)] if data else []
+        if attrs is not None:
+            tail.append(lean.fsetstat(handle, _set_attrs(*attrs)))
+        tail += [lean.fstat(handle), lean.close(handle)]
+        done = await within(lean.results(tail), fs.timeout)
+        if data:
+            on_bytes(len(data))
+        _check_written(rel, done[-2], len(data), attrs)
+        return len(data)
 
     try:
         # The whole file is one call; each request inside has its own stall limit.
@@ -414,7 +437,11 @@ async def rename_new(fs: SftpFS, src: str, dst: str) -> None:
 
     async def op(sftp: asyncssh.SFTPClient, attempt_no: int) -> None:
         try:
-            await sftp.rename(a, b)
+            lean = Lean.of(sftp)
+            if lean is not None:
+                await lean.results([lean.rename(a, b)])
+            else:
+                await sftp.rename(a, b)
             return
         except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
             if attempt_no > 0 and await _exists(sftp, b) and not await _exists(sftp, a):

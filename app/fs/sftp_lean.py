@@ -1,0 +1,153 @@
+"""SFTP requests sent the moment they are made, for the many-small-files path.
+
+asyncssh's file API costs, per request, a coroutine, a task when requests are
+sent together, and the text of a debug message; for a 4 KiB file that is most
+of the client's work. :class:`Lean` sends a request straight to the session's
+request table (the way asyncssh's own requests go) and reads its answer with
+asyncssh's own handlers, so errors and replies are exactly those of the file
+API. It is used only where the session speaks SFTP version 3 (OpenSSH and
+nearly every other server) and asyncssh has the internals it relies on;
+anything else goes the ordinary way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+import asyncssh
+from asyncssh.constants import (
+    FXF_CREAT, FXF_EXCL, FXF_WRITE, FXP_CLOSE, FXP_FSETSTAT, FXP_FSTAT, FXP_OPEN, FXP_RENAME,
+    FXP_STATUS, FXP_WRITE,
+)
+from asyncssh.packet import String, UInt32, UInt64
+
+_CACHE = "_syncpane_lean"
+
+
+class Lean:
+    """Pipelined requests on one SFTP session (version 3)."""
+
+    __slots__ = ("_h", "_loop", "_returns", "_handlers", "encode", "_out")
+
+    def __init__(self, sftp: asyncssh.SFTPClient) -> None:
+        h = sftp._handler
+        self._h = h
+        self._loop = asyncio.get_running_loop()
+        self._returns = h._return_types
+        self._handlers = h._packet_handlers
+        self.encode = sftp.encode
+        self._out: list[bytes] = []
+
+    @staticmethod
+    def of(sftp: asyncssh.SFTPClient) -> Lean | None:
+        """The lean sender of ``sftp``, or None where it cannot be used."""
+        lean = sftp.__dict__.get(_CACHE, False)
+        if lean is False:
+            lean = None
+            h = getattr(sftp, "_handler", None)
+            if (h is not None and getattr(h, "_version", None) == 3
+                    and all(hasattr(h, a) for a in ("_next_pktid", "_writer", "_return_types",
+                                                    "_packet_handlers", "_requests"))
+                    and hasattr(sftp, "encode")):
+                lean = Lean(sftp)
+            sftp.__dict__[_CACHE] = lean
+        return lean
+
+    def send(self, pkttype: int, *args: bytes) -> asyncio.Future:
+        """Queue one request; its future answer. The requests queued during one
+        turn of the event loop go out together at its end, in order, as one
+        channel write: one SSH packet for many small requests, where each
+        would otherwise be its own packet (and its own encryption)."""
+        h = self._h
+        if not h._writer:
+            raise asyncssh.SFTPNoConnection("Connection not open")
+        waiter = self._loop.create_future()
+        pktid = h._next_pktid
+        h._next_pktid = (pktid + 1) & 0xffffffff
+        h._requests[pktid] = waiter
+        body = b"".join((bytes((pkttype,)), pktid.to_bytes(4, "big"), *args))
+        if h.logger.isEnabledFor(logging.DEBUG):  # as asyncssh's own requests are logged
+            h.logger.debug1("Sending request type %d, id %d (%d bytes)", pkttype, pktid,
+                            len(body))
+        if not self._out:
+            self._loop.call_soon(self._flush)
+        self._out.append(len(body).to_bytes(4, "big") + body)
+        return waiter
+
+    def _flush(self) -> None:
+        data = b"".join(self._out)
+        self._out.clear()
+        writer = self._h._writer
+        if writer and not writer.channel.is_closing():
+            writer.write(data)
+        # (A closed session fails every waiting request itself.)
+
+    def answer(self, pkttype: int, waiter: asyncio.Future):
+        """The result of a request whose answer has come (asyncssh's own reading)."""
+        resptype, resp = waiter.result()
+        want = self._returns.get(pkttype)
+        if resptype not in (FXP_STATUS, want):
+            raise asyncssh.SFTPBadMessage(f"Unexpected response type: {resptype}")
+        result = self._handlers[resptype](self._h, resp)
+        if result is None and want is not None:
+            raise asyncssh.SFTPBadMessage("Unexpected FX_OK response")
+        return result
+
+    async def results(self, sent: list[tuple[int, asyncio.Future]]) -> list:
+        """Wait for every answer; the results, or the first error once all have
+        answered (each request was sent, so each answer is read)."""
+        try:
+            for _t, w in sent:
+                if not w.done():
+                    try:
+                        await w
+                    except Exception:  # noqa: BLE001 - read below, in order
+                        pass
+        except BaseException:
+            cancel(w for _t, w in sent)
+            raise
+        out, first = [], None
+        for pkttype, w in sent:
+            try:
+                out.append(self.answer(pkttype, w))
+            except Exception as exc:  # noqa: BLE001 - the first one is raised below
+                if first is None:
+                    first = exc
+                out.append(None)
+        if first is not None:
+            raise first
+        return out
+
+    # -- the requests of a small upload
+
+    def open_new(self, path: str) -> tuple[int, asyncio.Future]:
+        """Create ``path`` for writing; fails if anything is there."""
+        return FXP_OPEN, self.send(FXP_OPEN, String(self.encode(path)),
+                                   UInt32(FXF_WRITE | FXF_CREAT | FXF_EXCL),
+                                   asyncssh.SFTPAttrs().encode(3))
+
+    def write(self, handle: bytes, offset: int, data: bytes) -> tuple[int, asyncio.Future]:
+        return FXP_WRITE, self.send(FXP_WRITE, String(handle), UInt64(offset), String(data))
+
+    def fsetstat(self, handle: bytes, attrs: asyncssh.SFTPAttrs) -> tuple[int, asyncio.Future]:
+        return FXP_FSETSTAT, self.send(FXP_FSETSTAT, String(handle), attrs.encode(3))
+
+    def fstat(self, handle: bytes) -> tuple[int, asyncio.Future]:
+        return FXP_FSTAT, self.send(FXP_FSTAT, String(handle))
+
+    def close(self, handle: bytes) -> tuple[int, asyncio.Future]:
+        return FXP_CLOSE, self.send(FXP_CLOSE, String(handle))
+
+    def rename(self, old: str, new: str) -> tuple[int, asyncio.Future]:
+        """Version 3 rename: never replaces an existing ``new``."""
+        return FXP_RENAME, self.send(FXP_RENAME, String(self.encode(old)),
+                                     String(self.encode(new)))
+
+
+def cancel(waiters: Iterable[asyncio.Future]) -> None:
+    """Give up on answers (asyncssh drops the answer of a cancelled request)."""
+    for w in waiters:
+        if not w.done():
+            w.cancel()

@@ -1,0 +1,139 @@
+"""The per-request shortcuts on SFTP connections, against the real sshd: small
+uploads through bare pipelined requests (and the ordinary file API where those
+cannot be used) land exactly; no empty IGNORE packet goes before each packet
+on an AEAD connection; asyncssh's debug log still gets its lines when enabled,
+and builds none of their text when it is off."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncssh
+import pytest
+
+from app.core.events import CancelToken
+from app.fs.sftp_lean import Lean
+from tests.fixtures.sshd import run_async
+from tests.fs.test_sftp_e2e import T0
+from tests.fs.test_sftp_upload_routes import _reserved, _snapshot, _sync, _tree
+
+pytestmark = pytest.mark.sshd
+
+
+def test_small_files_land_exactly_without_the_bare_requests(sftp_env, tmp_path, monkeypatch):
+    """With the shortcut unavailable (another SFTP version, another asyncssh),
+    the ordinary file API does the same work with the same result."""
+    used = []
+    monkeypatch.setattr(Lean, "of", staticmethod(lambda sftp: used.append(1)))
+    local = tmp_path / "local"
+    _tree(local, n=30)
+    code, doc, err = _sync(tmp_path, sftp_env, local, remote_commands="off")
+    assert code == 0, (doc, err)
+    assert used  # it was asked, and said no
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+
+
+def _uploaded(sftp_env, tmp_path, body):
+    src = tmp_path / "s.bin"
+    src.write_bytes(b"0123456789" * 100)
+
+    async def run():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            return await body(fs, str(src))
+        finally:
+            await fs.close()
+    return run_async(run)
+
+
+def test_bare_upload_refuses_a_taken_name_and_leaves_it(sftp_env, tmp_path):
+    (sftp_env.root / "taken.bin").write_bytes(b"theirs")
+
+    async def body(fs, src):
+        with pytest.raises(Exception) as info:
+            await fs.write_from_local(src, "taken.bin", lambda n: None, CancelToken(),
+                                      attrs=(T0 * 10**9, 0o644))
+        return info.value
+    exc = _uploaded(sftp_env, tmp_path, body)
+    assert "taken.bin" in str(exc)
+    assert (sftp_env.root / "taken.bin").read_bytes() == b"theirs"
+
+
+def test_bare_upload_reports_each_byte_and_sets_time_and_mode(sftp_env, tmp_path):
+    seen = []
+
+    async def body(fs, src):
+        lean = Lean.of((await fs._entry()).next_channel())
+        assert lean is not None  # OpenSSH speaks version 3: the shortcut is used
+        await fs.write_from_local(src, "new.bin", seen.append, CancelToken(),
+                                  attrs=(T0 * 10**9, 0o640))
+    _uploaded(sftp_env, tmp_path, body)
+    p = sftp_env.root / "new.bin"
+    assert p.read_bytes() == b"0123456789" * 100
+    assert int(p.stat().st_mtime) == T0 and p.stat().st_mode & 0o777 == 0o640
+    assert sum(seen) == 1000
+
+
+def test_no_ignore_packet_before_each_packet(sftp_env, tmp_path, monkeypatch):
+    """40 stats in a row go out as 40 packets (plus the odd window adjust), not
+    80; with the IGNORE packets turned back on, the same stats take twice that."""
+    from asyncssh.connection import SSHConnection
+
+    sent: list[int] = []
+    real = SSHConnection._send
+
+    def counting(self, data):
+        sent.append(len(data))
+        return real(self, data)
+
+    async def body(fs, _src):
+        conn = (await fs._entry()).conn
+        assert conn.get_extra_info("send_cipher").endswith("gcm@openssh.com")
+        counts = []
+        for skip in (True, False):
+            conn._syncpane_no_ignore = skip
+            sent.clear()
+            monkeypatch.setattr(SSHConnection, "_send", counting)
+            for _ in range(40):
+                await fs.stat("")
+            monkeypatch.setattr(SSHConnection, "_send", real)
+            counts.append(len(sent))
+        conn._syncpane_no_ignore = True
+        return counts
+    lean, padded = _uploaded(sftp_env, tmp_path, body)
+    assert 40 <= lean <= 44
+    assert padded >= 80
+
+
+def test_debug_log_lines_still_written_when_enabled(sftp_env, tmp_path, caplog):
+    asyncssh.set_debug_level(1)
+
+    async def body(fs, src):
+        await fs.write_from_local(src, "a.bin", lambda n: None, CancelToken(),
+                                  attrs=(T0 * 10**9, 0o644))
+        await fs.set_mtime("a.bin", (T0 + 5) * 10**9)
+    with caplog.at_level(logging.DEBUG, logger="asyncssh"):
+        _uploaded(sftp_env, tmp_path, body)
+    text = caplog.text
+    assert "Sending request type 3" in text  # the bare open (type 3), with its id
+    assert "Sending setstat for" in text and "mtime" in text  # attrs made into text
+
+
+def test_no_attribute_text_built_when_the_log_is_off(sftp_env, tmp_path, monkeypatch, caplog):
+    made = []
+    real = asyncssh.SFTPAttrs.__str__
+
+    def counting(self):
+        made.append(1)
+        return real(self)
+    monkeypatch.setattr(asyncssh.SFTPAttrs, "__str__", counting)
+
+    async def body(fs, src):
+        for k in range(5):
+            await fs.set_mtime("", (T0 + k) * 10**9)
+    with caplog.at_level(logging.WARNING, logger="asyncssh"):
+        _uploaded(sftp_env, tmp_path, body)
+    assert made == []
+    assert int((sftp_env.root).stat().st_mtime) == T0 + 4

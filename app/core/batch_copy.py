@@ -76,19 +76,30 @@ class BatchCopier:
                 groups.append((side, group))
         queue = iter(groups)
         leftovers: list[PlanItem] = []
+        # The other workers start once the first batch is read and on its way:
+        # reading two batches at once would only delay the first one, and the
+        # server has nothing to do until it comes.
+        first_sent = asyncio.Event()
 
-        async def worker() -> None:
+        async def worker(k: int) -> None:
+            if k:
+                await first_sent.wait()
             for side, group in queue:
                 if self.ex.stopped or self.ex.cancel.cancelled:
                     return
-                leftovers.extend(await self._batch(side, group))
+                try:
+                    leftovers.extend(await self._batch(side, group, first_sent))
+                finally:
+                    first_sent.set()
 
         from app.core.execute import run_all
-        await run_all([worker() for _ in range(min(BATCHES_AT_ONCE, len(groups)))])
+        await run_all([worker(k) for k in range(min(BATCHES_AT_ONCE, len(groups)))])
         await self.ex._parallel(leftovers, SMALL_WINDOW)
 
-    async def _batch(self, side: Side, items: list[PlanItem]) -> list[PlanItem]:
-        """Stage and place one group; returns the items to copy the ordinary way."""
+    async def _batch(self, side: Side, items: list[PlanItem],
+                     sending: asyncio.Event) -> list[PlanItem]:
+        """Stage and place one group; returns the items to copy the ordinary way.
+        ``sending`` is set once its files are read and about to go."""
         ex = self.ex
         if ex.cancel.paused:
             await asyncio.to_thread(ex.cancel.wait_if_paused)
@@ -113,7 +124,10 @@ class BatchCopier:
 
         async def recheck(indexes: list[int]) -> list[bool]:
             # Read now: still as compared? Then what was read is what was compared.
-            return await self._source_now(S, [ready[k][1] for k in indexes])
+            try:
+                return await self._source_now(S, [ready[k][1] for k in indexes])
+            finally:
+                sending.set()
         placed = await T.write_many(files, ex.cancel, recheck)
         if placed is None:
             return rest + [r[0] for r in ready]

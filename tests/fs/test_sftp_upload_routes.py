@@ -137,13 +137,18 @@ def test_sftp_only_account_falls_back(sftp_only_env, tmp_path, staged_log):
     assert _reserved(sftp_only_env.root) == []
 
 
-@pytest.mark.parametrize("broken", ["no-such-tar-here -x", "head -c 7000 | tar -x"],
-                         ids=["tar-missing", "tar-fails-mid-archive"])
+@pytest.mark.parametrize("broken", ["no-such-tar-here -x", "head -c 7000 | tar -x",
+                                    "tar --no-such-option -x"],
+                         ids=["tar-missing", "tar-fails-mid-archive", "tar-not-gnu"])
 def test_server_tar_missing_or_failing_falls_back(sftp_env, tmp_path, staged_log, monkeypatch,
                                                   broken):
     real = sftp_batch.batch_command
-    monkeypatch.setattr(sftp_batch, "batch_command",
-                        lambda *a: real(*a).replace("tar -x", broken))
+    if broken.startswith("tar --no-such"):  # a tar that does not call itself GNU tar
+        monkeypatch.setattr(sftp_batch, "batch_command",
+                            lambda *a: real(*a).replace("*'GNU tar'*", "*'busybox'*"))
+    else:
+        monkeypatch.setattr(sftp_batch, "batch_command",
+                            lambda *a: real(*a).replace("tar -x", broken))
     local = tmp_path / "local"
     _tree(local, n=30)
     code, doc, err = _sync(tmp_path, sftp_env, local)
@@ -254,6 +259,36 @@ def test_rename_new_never_replaces(sftp_env, tmp_path):
     assert sorted(os.listdir(sftp_env.root)) == ["free.txt", "taken.txt"]
 
 
+@pytest.mark.parametrize("name", [b"a", b"0/f001.dat", "caf\u00e9/\u65e5\u672c".encode(),
+                                  b"\xff\xfe bad utf-8", b"n" * 100, b"n" * 101,
+                                  b"x/" + b"y" * 300])
+@pytest.mark.parametrize("numbers", [(0, 0, 0o644), (4096, 1_700_000_000, 0o7755),
+                                     (8**11 - 1, 8**11 - 1, 0o600), (8**11, 8**11 + 5, 0o640)])
+def test_tar_header_is_byte_for_byte_what_tarfile_makes(name, numbers):
+    import tarfile
+
+    size, mtime, mode = numbers
+    for kind, link in ((tarfile.REGTYPE, b""), (tarfile.LNKTYPE, name),
+                       (tarfile.SYMTYPE, b"../" + name)):
+        info = tarfile.TarInfo(name.decode("utf-8", "surrogateescape"))
+        info.size, info.mtime, info.mode, info.type = size, mtime, mode, kind
+        info.linkname = link.decode("utf-8", "surrogateescape")
+        want = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+        assert sftp_batch.tar_header(name, size, mtime, mode, kind, link) == want
+
+
+def test_link_archive_reads_back_as_links_through_each_folder():
+    import io
+    import tarfile
+
+    names = [b"0/a b", b"1/\xff", b"12/" + b"z" * 150]
+    with tarfile.open(fileobj=io.BytesIO(sftp_batch.link_archive(names)),
+                      encoding="utf-8", errors="surrogateescape") as t:
+        got = [(m.name, m.linkname, m.type) for m in t.getmembers()]
+    assert got == [(n.replace(b"/", b".to/", 1).decode("utf-8", "surrogateescape"),
+                    n.decode("utf-8", "surrogateescape"), tarfile.LNKTYPE) for n in names]
+
+
 def test_parse_listing_rejects_what_we_did_not_ask_for():
     ok = sftp_batch.parse_listing(b"SYNCPANE-STAGED\x000/a\nb\x005\x001700000000.0000000000"
                                   b"\x00644\x00")
@@ -326,7 +361,7 @@ def test_name_taken_before_placement_is_left_alone(sftp_env, tmp_path, monkeypat
     intruder = sftp_env.root / "d1" / "f001.dat"
     # Someone writes that name just before the files are linked into place.
     monkeypatch.setattr(sftp_batch, "batch_command", lambda *a: real(*a).replace(
-        "for d in [0-9]*.to", f"printf 'not yours' > '{intruder}'; for d in [0-9]*.to"))
+        "tar -x --keep-old-files", f"printf 'not yours' > '{intruder}'; tar -x --keep-old-files"))
     local = tmp_path / "local"
     _tree(local, n=12)
     code, doc, err = _sync(tmp_path, sftp_env, local)

@@ -310,14 +310,23 @@ class PairExecutor:
         if problem:
             raise FsError(f"cannot create {tname} on the {to.value} side: {problem}", tname)
         old = item.entry(to)
-        now = await T.stat(tname)
-        if now is not None and now.kind is Kind.DIR:
-            return now  # already there (made as the parent of a moved or copied file)
-        if now is not None or old is not None:  # (nothing then and now: no second look)
+        if old is None:
+            # Nothing there when compared: make it (a folder made meanwhile is
+            # fine); look only if that fails, to tell "something appeared".
+            try:
+                await T.mkdir(tname)
+            except FsError:
+                if await T.stat(tname) is not None:
+                    await self._expect(to, tname, old)  # a Skip: it appeared
+                raise
+        else:
+            now = await T.stat(tname)
+            if now is not None and now.kind is Kind.DIR:
+                return now  # already there (made as the parent of a moved or copied file)
             await self._expect(to, tname, old)
-        if old is not None and old.kind is not Kind.DIR:
-            await self._retire(to, tname, old)
-        await T.mkdir(tname)
+            if old.kind is not Kind.DIR:
+                await self._retire(to, tname, old)
+            await T.mkdir(tname)
         self._created_dirs[to].add(tname)
         self._ready(to).add(tname)  # so its files do not make it again
         return await T.stat(tname) if self.need_entries else None

@@ -130,3 +130,28 @@ def test_overrides_change_the_plan(tmp_path):
     assert result.exit_code == 0
     assert read_tree(tmp_path / "L")["a.txt"] == b"right"
     assert read_tree(tmp_path / "R") == {"a.txt": b"right"}
+
+
+def test_new_folder_whose_name_was_taken_meanwhile_is_skipped(tmp_path):
+    """A folder to be made where nothing was: made without looking first. If a
+    file took the name meanwhile it is left alone (a Skip, with a warning); a
+    folder someone made meanwhile is simply used."""
+    make_tree(tmp_path / "L", {"new/a.txt": "a", "also/b.txt": "b"})
+    (tmp_path / "R").mkdir()
+    session = _session(tmp_path, {"syncpane_job": 1, "pairs": [{"left": "L", "right": "R"}]})
+
+    async def scenario():
+        await session.compare()
+        (tmp_path / "R" / "new").write_text("someone's file")
+        (tmp_path / "R" / "also").mkdir()
+        result = await session.execute()
+        await session.close()
+        return result
+    result = asyncio.run(scenario())
+    r = read_tree(tmp_path / "R")
+    assert r["new"] == b"someone's file"
+    assert r["also/b.txt"] == b"b"
+    by_path = {p.path: p.message for p in result.problems}
+    assert "appeared" in by_path["new"]  # the folder: a Skip
+    assert "cannot create folder new" in by_path["new/a.txt"]  # its file has nowhere to go
+    assert result.exit_code == 2 and result.summary.copy_to_right == 1

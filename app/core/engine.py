@@ -216,6 +216,7 @@ class SyncSession:
         token = _LinkedToken(self.cancel)
         ahead = await self._scan_ahead(token)
         try:
+            self._list_servers_early(ahead, token)
             await self._open_all()
             self._scan_servers_ahead(ahead, token)
             errors: list[str] = []
@@ -264,6 +265,46 @@ class SyncSession:
             self._start_ahead(ahead, run, side, not fs.case_sensitive, token)
         return ahead
 
+    def _list_servers_early(self, ahead: dict[Side, tuple[bool, asyncio.Task]],
+                            token: CancelToken) -> None:
+        """The first pair's server side starts its one-command listing as soon
+        as the login is done, while its SFTP sessions start (a few round trips
+        each, which a far server makes long): only where commands are allowed,
+        since listing over SFTP needs the sessions anyway."""
+        prepare = getattr(self.opener, "prepare_sftp", None)
+        run = self.runs[0] if self.runs else None
+        if prepare is None or run is None:
+            return
+        p = run.pair
+        for side, loc, other_loc in ((Side.LEFT, p.left, p.right), (Side.RIGHT, p.right, p.left)):
+            opened = run.left if side is Side.LEFT else run.right
+            if side in ahead or not loc.is_sftp or opened is not None:
+                continue  # (an open side, as on a second compare, lists right away anyway)
+            settings = self.opener.connection_settings(loc)
+            if getattr(settings.remote_commands, "value", settings.remote_commands) != "auto":
+                continue
+            fs = prepare(loc)
+            other = (run.right if side is Side.LEFT else run.left) or prepare(other_loc)
+            if fs is None or other is None:
+                continue  # the other side is not open yet: its case rule is unknown
+            ignore_case = not (fs.case_sensitive and other.case_sensitive)
+            if not ahead:
+                self.report(PhaseStarted("scan", run.index))
+            task = asyncio.ensure_future(self._early_listing(run, side, fs, ignore_case, token))
+            ahead[side] = (ignore_case, task)
+
+    async def _early_listing(self, run: PairRun, side: Side, fs, ignore_case: bool,
+                             cancel: CancelToken) -> ScanResult | None:
+        """See :meth:`_list_servers_early`; None if the login failed here (the
+        usual opening then reports it, or asks about the host key, and the
+        scan runs in the usual order)."""
+        try:
+            await fs.connected()
+        except (Unavailable, FsError):
+            return None
+        with self._gc_pause():
+            return await self._scan(run, side, ignore_case, cancel, fs=fs)
+
     def _scan_servers_ahead(self, ahead: dict[Side, tuple[bool, asyncio.Task]],
                             token: CancelToken) -> None:
         """Once the first pair is open, its server side starts listing while the
@@ -299,10 +340,11 @@ class SyncSession:
         return PathFilter(p.filter, ignore_case=ignore_case, extra_excluded_dirs=extra)
 
     async def _scan(self, run: PairRun, side: Side, ignore_case: bool,
-                    cancel: CancelToken | None = None) -> ScanResult:
+                    cancel: CancelToken | None = None, fs=None) -> ScanResult:
         if side in run.missing:
             return ScanResult()
-        fs = run.left if side is Side.LEFT else run.right
+        if fs is None:
+            fs = run.left if side is Side.LEFT else run.right
         opts = ScanOptions(run.pair.compare.symlinks.value,
                            self._filter_for(run, side, ignore_case))
 
@@ -321,7 +363,9 @@ class SyncSession:
         async def scan(side: Side) -> ScanResult:
             early = started.get(side)
             if early is not None and early[0] == ignore_case and side not in run.missing:
-                return await early[1]
+                result = await early[1]
+                if result is not None:
+                    return result
             return await self._scan(run, side, ignore_case)
         left_scan, right_scan = await asyncio.gather(scan(Side.LEFT), scan(Side.RIGHT))
         self.report(PhaseStarted("compare", run.index))

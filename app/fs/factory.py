@@ -19,6 +19,7 @@ class LocationOpener:
         self.credentials = credentials
         self.host_key_prompt = host_key_prompt
         self._sftp_pool = None
+        self._prepared: dict[int, FileSystem] = {}  # id(location) -> not yet opened
 
     def connection_settings(self, loc: Location) -> ConnectionSettings:
         return self.job.connections.get(loc.server_key or "", ConnectionSettings(auth="agent"))
@@ -30,19 +31,32 @@ class LocationOpener:
             return fs
         return await self._open_sftp(loc)
 
+    def prepare_sftp(self, loc: Location) -> FileSystem | None:
+        """The filesystem of a server location, made but not opened, so it can
+        log in and list before :meth:`open` (which then opens this very one)."""
+        if not loc.is_sftp:
+            return None
+        fs = self._prepared.get(id(loc))
+        if fs is None:
+            from app.fs.sftp_open import new_pool, new_sftp_fs
+
+            if self._sftp_pool is None:
+                self._sftp_pool = new_pool()
+            fs = new_sftp_fs(loc, self.connection_settings(loc), self._sftp_pool,
+                             credentials=self.credentials,
+                             accept_new_host_key=self.accept_new_host_key)
+            self._prepared[id(loc)] = fs
+        return fs
+
     async def _open_sftp(self, loc: Location) -> FileSystem:
-        from app.fs.sftp_open import open_sftp_location
+        from app.fs.sftp_open import open_sftp_fs
 
-        if self._sftp_pool is None:
-            from app.fs.sftp_open import new_pool
-
-            self._sftp_pool = new_pool()
-        return await open_sftp_location(loc, self.connection_settings(loc), self._sftp_pool,
-                                        credentials=self.credentials,
-                                        accept_new_host_key=self.accept_new_host_key,
-                                        host_key_prompt=self.host_key_prompt)
+        fs = self.prepare_sftp(loc)
+        del self._prepared[id(loc)]
+        return await open_sftp_fs(fs, self.host_key_prompt)
 
     async def close(self) -> None:
+        self._prepared.clear()
         if self._sftp_pool is not None:
             await self._sftp_pool.close_all()
             self._sftp_pool = None

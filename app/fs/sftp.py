@@ -115,9 +115,16 @@ class SftpFS:
             return self.root
         return self.root.rstrip("/") + "/" + rel
 
-    async def _entry(self) -> PoolEntry:
+    async def _entry(self, sessions: bool = True) -> PoolEntry:
+        """The pool's connection (with its SFTP sessions up, unless ``sessions``
+        is False: commands over exec need only the connection)."""
         return await self.pool.get(self.location, self.options, self.credentials,
-                                   self.known_hosts, self.accept_new_host_key)
+                                   self.known_hosts, self.accept_new_host_key, sessions)
+
+    async def connected(self) -> None:
+        """Log in (or join the pool's connection) without waiting for the SFTP
+        sessions to start; :meth:`open` still waits for them."""
+        await self._entry(sessions=False)
 
     async def _call(self, what: str, rel: str,
                     fn: Callable[[asyncssh.SFTPClient, int], Awaitable[T]],

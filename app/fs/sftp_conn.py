@@ -195,7 +195,9 @@ class PoolEntry:
     """One live connection and its SFTP session (plus what we learnt about it)."""
 
     conn: asyncssh.SSHClientConnection
-    sftp: asyncssh.SFTPClient
+    # None until the SFTP sessions are up (see ``starting``): a command over
+    # exec (the remote listing) needs only the connection and need not wait.
+    sftp: asyncssh.SFTPClient | None
     # None: not tried yet; False: the server cannot run our commands.
     can_find: bool | None = None
     can_hash: bool | None = None
@@ -205,6 +207,7 @@ class PoolEntry:
     extra_sftp: list = field(default_factory=list)
     broken: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    starting: asyncio.Future | None = None  # the sessions starting (Unavailable if they cannot)
     _turn: int = 0
 
     @property
@@ -227,7 +230,7 @@ class SftpPool:
 
     def __init__(self) -> None:
         self._entries: dict[str, PoolEntry] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._attempts: dict[str, asyncio.Future] = {}  # logins under way
         self._users: dict[str, int] = {}
 
     def acquire(self, key: str) -> None:
@@ -247,36 +250,52 @@ class SftpPool:
 
     async def get(self, location: SftpLocation, options: ConnectionOptions,
                   credentials: CredentialStore, known_hosts: KnownHosts,
-                  accept_new_host_key: bool = False) -> PoolEntry:
-        """The live connection for this server, connecting if there is none."""
+                  accept_new_host_key: bool = False, sessions: bool = True) -> PoolEntry:
+        """The live connection for this server, connecting if there is none.
+
+        With ``sessions`` (the default) its SFTP sessions are up too; without,
+        the connection may be returned while they are still starting.
+        """
         key = location.key
         entry = self._entries.get(key)
-        if entry is not None and not entry.broken and not entry.conn.is_closed():
-            return entry  # the common case, without waiting for the lock
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            entry = self._entries.get(key)
-            if entry is not None and not entry.broken and not entry.conn.is_closed():
-                return entry
-            conn = await connect(location, options, credentials, known_hosts,
-                                 accept_new_host_key)
-            # The extra sessions start together with the first one: each start
-            # is a few round trips, which a far server would otherwise add twice.
-            more = asyncio.ensure_future(_more_sessions(conn, options.timeout_seconds))
+        if entry is None or entry.broken or entry.conn.is_closed():
+            # One login at a time per server, shared by everyone who asks
+            # meanwhile: they all get its connection, or its failure (one
+            # attempt, so one host-key question, one wrong-password refusal).
+            attempt = self._attempts.get(key)
+            if attempt is None:
+                attempt = asyncio.ensure_future(self._login(
+                    location, options, credentials, known_hosts, accept_new_host_key))
+                self._attempts[key] = attempt
+                attempt.add_done_callback(lambda f: self._attempt_over(key, f))
+            entry = await asyncio.shield(attempt)
+        if sessions and entry.sftp is None:
             try:
-                sftp = await asyncio.wait_for(
-                    conn.start_sftp_client(path_errors="surrogateescape"),
-                    options.timeout_seconds)
-            except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
-                more.cancel()
-                await asyncio.gather(more, return_exceptions=True)
-                conn.close()
-                reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-                raise Unavailable(f"{key} does not offer SFTP: {reason}") from None
-            entry = PoolEntry(conn, sftp)
-            entry.extra_sftp = await more
-            self._entries[key] = entry
-            return entry
+                await asyncio.shield(entry.starting)
+            except Unavailable:
+                if self._entries.get(key) is entry:
+                    del self._entries[key]
+                entry.conn.close()
+                raise
+        return entry
+
+    async def _login(self, location: SftpLocation, options: ConnectionOptions,
+                     credentials: CredentialStore, known_hosts: KnownHosts,
+                     accept_new_host_key: bool) -> PoolEntry:
+        conn = await connect(location, options, credentials, known_hosts, accept_new_host_key)
+        entry = PoolEntry(conn, None)
+        entry.starting = asyncio.ensure_future(
+            _start_sessions(entry, location.key, options.timeout_seconds))
+        # (Seen by whoever waits for the sessions; never left unretrieved.)
+        entry.starting.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._entries[location.key] = entry
+        return entry
+
+    def _attempt_over(self, key: str, attempt: asyncio.Future) -> None:
+        if self._attempts.get(key) is attempt:
+            del self._attempts[key]
+        if not attempt.cancelled():
+            attempt.exception()  # retrieved: each waiter has its own copy
 
     async def drop(self, key: str, entry: PoolEntry) -> None:
         """Forget a connection found dead or stuck (only if it is still the current one)."""
@@ -287,11 +306,32 @@ class SftpPool:
 
     async def close_all(self) -> None:
         """Close every connection (end of a run)."""
+        attempts = list(self._attempts.values())
+        for attempt in attempts:
+            attempt.cancel()  # a login nobody waits for any more (one that ends
+        await asyncio.gather(*attempts, return_exceptions=True)  # lands in _entries)
         entries = list(self._entries.values())
         self._entries.clear()
         self._users.clear()
         for entry in entries:
             await _close(entry)
+
+
+async def _start_sessions(entry: PoolEntry, key: str, timeout: float) -> None:
+    """The first SFTP session and the extra ones, started together: each start
+    is a few round trips, which a far server would otherwise add up."""
+    conn = entry.conn
+    more = asyncio.ensure_future(_more_sessions(conn, timeout))
+    try:
+        sftp = await asyncio.wait_for(conn.start_sftp_client(path_errors="surrogateescape"),
+                                      timeout)
+    except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
+        more.cancel()
+        await asyncio.gather(more, return_exceptions=True)
+        reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+        raise Unavailable(f"{key} does not offer SFTP: {reason}") from None
+    entry.extra_sftp = await more
+    entry.sftp = sftp
 
 
 async def _more_sessions(conn: asyncssh.SSHClientConnection, timeout: float) -> list:
@@ -308,7 +348,8 @@ async def _close(entry: PoolEntry) -> None:
     try:
         for extra in entry.extra_sftp:
             extra.exit()
-        entry.sftp.exit()
+        if entry.sftp is not None:
+            entry.sftp.exit()
         entry.conn.close()
         await asyncio.wait_for(entry.conn.wait_closed(), 2)
     except (asyncssh.Error, OSError, asyncio.TimeoutError):

@@ -50,10 +50,24 @@ async def open_sftp_location(loc: Any, settings: Any, pool: SftpPool, *,
     unless ``accept_new_host_key``, or ``host_key_prompt`` says yes (the
     GUI's dialog); a changed key is always refused.
     """
+    fs = new_sftp_fs(loc, settings, pool, credentials=credentials,
+                     accept_new_host_key=accept_new_host_key, known_hosts=known_hosts)
+    return await open_sftp_fs(fs, host_key_prompt)
+
+
+def new_sftp_fs(loc: Any, settings: Any, pool: SftpPool, *,
+                credentials: CredentialStore | None = None, accept_new_host_key: bool = False,
+                known_hosts: KnownHosts | None = None) -> SftpFS:
+    """The SftpFS of ``loc``, not connected yet (see :func:`open_sftp_fs`)."""
     location = SftpLocation(user=loc.user, host=loc.host, port=loc.port, path=loc.path)
-    fs = SftpFS(location, options_from_settings(settings), pool,
-                credentials if credentials is not None else KeyringCredentials(),
-                known_hosts or KnownHosts(), accept_new_host_key)
+    return SftpFS(location, options_from_settings(settings), pool,
+                  credentials if credentials is not None else KeyringCredentials(),
+                  known_hosts or KnownHosts(), accept_new_host_key)
+
+
+async def open_sftp_fs(fs: SftpFS, host_key_prompt: HostKeyPrompt | None = None) -> SftpFS:
+    """Open ``fs`` (see :func:`open_sftp_location`)."""
+    location = fs.location
     try:
         await fs.open()
     except UnknownHostKey as exc:

@@ -50,7 +50,7 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
     With ``sink``, output after the marker goes there as it arrives (so
     parsing overlaps the remote command) instead of into the result.
     """
-    entry = await fs._entry()
+    entry = await fs._entry(sessions=False)
     stall = stall or fs.timeout
     full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
     try:
@@ -156,7 +156,7 @@ def find_problems(stderr: bytes, root: str) -> list[tuple[str, str]] | None:
 async def remote_find(fs: SftpFS, options: ScanOptions, progress=None,
                       cancel: CancelToken | None = None) -> ScanResult | None:
     """The scan from one remote ``find``, parsed while it streams; None to use SFTP."""
-    entry = await fs._entry()
+    entry = await fs._entry(sessions=False)
     if entry.can_find is False:
         return None
     parser = FindParser(options.symlinks, options.filter, progress, cancel)
@@ -182,7 +182,7 @@ _HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.DOTALL)
 
 async def remote_sha256(fs: SftpFS, rels: list[str]) -> dict[str, str]:
     """Digests ``sha256sum`` gave for the files it could read (maybe none)."""
-    entry = await fs._entry()
+    entry = await fs._entry(sessions=False)
     if entry.can_hash is False:
         return {}
     names = b"".join(r.encode("utf-8", "surrogateescape") + b"\0" for r in rels)

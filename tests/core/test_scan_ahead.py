@@ -25,6 +25,9 @@ class SlowServerOpener(LocationOpener):
         self.fail = fail
         self.log: list[str] = []
 
+    def prepare_sftp(self, loc):
+        return None  # no real server behind these locations to list early
+
     async def open(self, loc):
         if not loc.is_sftp:
             fs = await super().open(loc)

@@ -39,17 +39,30 @@ class BatchCopier:
         self.ex = ex
 
     def split(self, copies: list[PlanItem]) -> tuple[list[PlanItem], list[PlanItem]]:
-        """(items a batch may take, the rest)."""
+        """(items a batch may take, the rest): new small files from a local
+        folder to a side that takes batches."""
         from app.core.execute import SMALL_FILE
 
-        batched, rest = [], []
-        for item in copies:
-            side = item.action.target_side
+        takes = {}
+        for side in (Side.LEFT, Side.RIGHT):
             T, S = self.ex.fs[side], self.ex.fs[side.other]
-            src = item.entry(side.other)
-            if (item.action is COPY_TO[side] and getattr(T, "offers_write_many", False)
-                    and src is not None and src.kind is Kind.FILE and src.size <= SMALL_FILE
-                    and item.entry(side) is None and S.local_path(src.name) is not None):
+            # (A source's files have local paths, or none do.)
+            takes[side] = (getattr(T, "offers_write_many", False)
+                           and S.local_path("probe") is not None)
+        if not (takes[Side.LEFT] or takes[Side.RIGHT]):
+            return [], list(copies)
+        batched, rest = [], []
+        to_right, to_left, file = COPY_TO[Side.RIGHT], COPY_TO[Side.LEFT], Kind.FILE
+        for item in copies:
+            a = item.action
+            if a is to_right:
+                ok, src, dst = takes[Side.RIGHT], item.left, item.right
+            elif a is to_left:
+                ok, src, dst = takes[Side.LEFT], item.right, item.left
+            else:
+                ok = False
+            if (ok and dst is None and src is not None and src.kind is file
+                    and src.size <= SMALL_FILE):
                 batched.append(item)
             else:
                 rest.append(item)

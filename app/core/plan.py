@@ -50,21 +50,37 @@ def _copy_or_create(item: PlanItem, to: Side) -> Action:
 
 def _one_way(item: PlanItem, to: Side, mirror: bool) -> Action:
     """Mirror / update: ``to.other`` is the source."""
+    return _one_way_rule(to, mirror)(item)
+
+
+def _one_way_rule(to: Side, mirror: bool):
+    """:func:`_one_way` for one direction, as a function of the row alone (a
+    plan decides thousands of rows with the same settings)."""
     src_only = Category.LEFT_ONLY if to is Side.RIGHT else Category.RIGHT_ONLY
     tgt_only = Category.RIGHT_ONLY if to is Side.RIGHT else Category.LEFT_ONLY
     src_newer = Category.LEFT_NEWER if to is Side.RIGHT else Category.RIGHT_NEWER
-    cat = item.category
-    if cat is src_only:
-        return _copy_or_create(item, to)
-    if cat is tgt_only:
-        return DELETE_ON[to] if mirror else Action.NONE
-    if mirror:
-        return _copy_or_create(item, to)  # newer on either side, different, file vs folder
-    if cat is src_newer:
-        return COPY_TO[to]
-    if cat is Category.DIFFERENT or cat is Category.CONFLICT:
-        return Action.CONFLICT  # same time, other content: not "newer", so not an update
-    return Action.NONE
+    copy, create, delete = COPY_TO[to], CREATE_DIR_ON[to], DELETE_ON[to]
+    from_left = to is Side.RIGHT
+    none, conflict = Action.NONE, Action.CONFLICT
+    different, conflicted, folder = Category.DIFFERENT, Category.CONFLICT, Kind.DIR
+
+    def rule(item: PlanItem) -> Action:
+        cat = item.category
+        if cat is src_only or (mirror and cat is not tgt_only):
+            # New on the source, or (mirror) newer on either side, different,
+            # file vs folder: the source's version goes across.
+            src = item.left if from_left else item.right
+            if src is None:
+                return none
+            return create if src.kind is folder else copy
+        if cat is tgt_only:
+            return delete if mirror else none
+        if cat is src_newer:
+            return copy
+        if cat is different or cat is conflicted:
+            return conflict  # same time, other content: not "newer", so not an update
+        return none
+    return rule
 
 
 def _custom(item: PlanItem, settings: SyncSettings) -> Action:
@@ -149,6 +165,11 @@ def plan_pair(cmp: PairComparison, settings: SyncSettings, *,
     key = cmp.key_of
     items = cmp.items
     keyed: dict[str, PlanItem] = {}
+    v = settings.variant
+    one_way = None
+    if v is Variant.MIRROR or v is Variant.UPDATE:
+        one_way = _one_way_rule(Side.RIGHT if settings.direction is Direction.TO_RIGHT
+                                else Side.LEFT, v is Variant.MIRROR)
     for item in items:
         k = key(item.path)
         keyed[k] = item
@@ -162,7 +183,7 @@ def plan_pair(cmp: PairComparison, settings: SyncSettings, *,
         if item.category is Category.EQUAL:
             item.action = Action.NONE
             continue
-        action = default_action(item, k, settings, state)
+        action = one_way(item) if one_way else default_action(item, k, settings, state)
         if overrides:
             chosen = overrides.get(item.path)
             if chosen is not None:
@@ -224,6 +245,22 @@ def _hold_items_under_conflicts(items: list[PlanItem], key) -> None:
     """An item cannot go into a folder that the target holds as a file and
     that stays a file (e.g. an update leaves a file-versus-folder conflict):
     it becomes part of that conflict instead of failing half-way."""
+    # Only a row that is a file on some side and has rows below it can hold
+    # anything: find those first (most plans have none, and skip the walk).
+    folders: set[str] = set()
+    for i in items:
+        k = key(i.path)
+        j = k.rfind("/")
+        while j > 0:
+            parent = k[:j]
+            if parent in folders:
+                break
+            folders.add(parent)
+            j = k.rfind("/", 0, j)
+    if not any((e := i.left) is not None and e.kind is not Kind.DIR
+               or (e := i.right) is not None and e.kind is not Kind.DIR
+               for i in items if key(i.path) in folders):
+        return
     by_key = {key(i.path): i for i in items}
     for item in items:
         side = item.action.target_side
@@ -244,6 +281,9 @@ def _keep_folders_that_stay(items: list[PlanItem], key, hidden: dict[Side, set[s
     """A folder is deleted only when everything inside it goes too: every
     listed item, and nothing the scan left out (filtered items are never
     deleted, so neither is the folder holding them)."""
+    if not any(i.kind is Kind.DIR and (i.action is Action.DELETE_LEFT
+                                       or i.action is Action.DELETE_RIGHT) for i in items):
+        return  # no folder to delete: nothing to keep
     blocked: dict[Side, set[str]] = {Side.LEFT: set(), Side.RIGHT: set()}
     for side in (Side.LEFT, Side.RIGHT):
         for k in hidden[side]:

@@ -155,9 +155,12 @@ def _up(parent: str) -> str:
     return f"../{parent}" if parent else ".."
 
 
-def batch_command(root: str, folder: str, size: int) -> str:
-    """One command for a whole batch: extract ``size`` bytes of tar from stdin
-    into a new staging folder; list what is there; read our answer, a second
+def batch_command(root: str, folder: str) -> str:
+    """One command for a whole batch: read the archive's size (a line), then
+    extract that many bytes of tar from stdin into a new staging folder (the
+    command starts while the archive is still being made: a session and a
+    shell take a while to start on many servers); list what is there; read
+    our answer, a second
     tar of hard links for the files staged exactly as sent; list what could not
     be placed; remove the staging folder.
 
@@ -171,9 +174,10 @@ def batch_command(root: str, folder: str, size: int) -> str:
     """
     fmt = shlex.quote(VERIFY_FORMAT)
     return ("case \"$(tar --version 2>/dev/null)\" in *'GNU tar'*) ;; *) exit 1;; esac; "
+            "IFS= read -r n || exit 1; case \"$n\" in ''|*[!0-9]*) exit 1;; esac; "
             f"cd -- {shlex.quote(root)} && mkdir -m 700 -- {shlex.quote(folder)} && "
             f"cd -- {shlex.quote(folder)} || exit 1; "
-            f"if head -c {size} | tar -x -p --no-same-owner -f -; then "
+            f"if head -c \"$n\" | tar -x -p --no-same-owner -f -; then "
             f"printf 'SYNCPANE-STAGED\\0'; "
             f"find . -mindepth 2 -maxdepth 2 -type f -printf {fmt}; "
             f"printf 'SYNCPANE-LISTED\\0'; "
@@ -239,16 +243,27 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         fs.root.encode("utf-8")
     except UnicodeEncodeError:
         return None  # a root that is not UTF-8 cannot go on a command line
-    folders, sent = await asyncio.to_thread(_tar_members, files, entry.umask or 0)
-    still = await recheck([m[0] for m in sent]) if sent else []
-    sent = [m for m, ok in zip(sent, still, strict=True) if ok]
+    folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
+    # The command starts while the files are read: it waits for the size.
+    starting = asyncio.ensure_future(_start(fs, entry, batch_command(fs.root, folder)))
+    try:
+        folders, sent = await asyncio.to_thread(_tar_members, files, entry.umask or 0)
+        still = await recheck([m[0] for m in sent]) if sent else []
+        sent = [m for m, ok in zip(sent, still, strict=True) if ok]
+        cancel.raise_if_cancelled()
+        proc = await starting
+    except BaseException:
+        await _abandon(starting)
+        raise
+    if proc is None:
+        entry.can_stage = False  # exec refused: plain SFTP from now on
+        return None
     if not sent:
+        await _abandon(starting)  # (it ends at once, before making anything)
         return [False] * len(files)
-    cancel.raise_if_cancelled()
     archive = b"".join([h for _k, h in folders.values()] + [m[5] for m in sent])
     archive += b"\0" * (2 * 512)
     archive += b"\0" * (-len(archive) % tarfile.RECORDSIZE)
-    folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
     expected = {m[1]: m[2:5] for m in sent}
 
     def answer(listing_out: bytes) -> bytes:
@@ -259,9 +274,8 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         return BEGIN + link_archive([n for n, want in expected.items()
                                      if listing.get(n) == want])
 
-    command = batch_command(fs.root, folder, len(archive))
     try:
-        out = await _stream(fs, entry, command, [archive], cancel, answer)
+        out = await _stream(fs, entry, proc, [b"%d\n" % len(archive), archive], cancel, answer)
     except BaseException:
         await discard_batch(fs, StagedBatch(folder))
         raise
@@ -306,9 +320,34 @@ async def _placed_anyway(fs: SftpFS, files: list[StageFile], wanted: list[bool])
                                        zip(files, wanted, strict=True))))
 
 
-async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
+async def _start(fs: SftpFS, entry, command: str):
+    """Start ``command`` on the server; None when exec cannot be used."""
+    full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
+    try:
+        return await asyncio.wait_for(entry.conn.create_process(full, encoding=None),
+                                      fs.timeout)
+    except asyncssh.ChannelOpenError:
+        return None
+    except LINK_ERRORS:
+        await fs.pool.drop(fs.location.key, entry)
+        return None
+
+
+async def _abandon(starting: asyncio.Future) -> None:
+    """End a started command that gets no batch: its input ends before the
+    size line, so it stops before making anything."""
+    try:
+        proc = await starting
+    except (asyncssh.Error, *LINK_ERRORS):
+        return
+    if proc is not None:
+        proc.stdin.write_eof()
+        proc.close()
+
+
+async def _stream(fs: SftpFS, entry, proc, pieces: list[bytes],
                   cancel: CancelToken, answer=None) -> bytes | None:
-    """Run ``command`` with ``pieces`` as its stdin; its stdout after our marker.
+    """Feed ``pieces`` to the started command ``proc``; its stdout after our marker.
 
     With ``answer``: once the output holds LISTED_MARK, ``answer(output up to
     it)`` is written to stdin as well, then stdin ends. None when the command
@@ -317,15 +356,6 @@ async def _stream(fs: SftpFS, entry, command: str, pieces: list[bytes],
     neither input taken nor output given end it (None).
     """
     loop = asyncio.get_running_loop()
-    full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
-    try:
-        proc = await asyncio.wait_for(entry.conn.create_process(full, encoding=None),
-                                      fs.timeout)
-    except asyncssh.ChannelOpenError:
-        return None
-    except LINK_ERRORS:
-        await fs.pool.drop(fs.location.key, entry)
-        return None
     last = [loop.time()]
     out_chunks: list[bytes] = []
     listed = asyncio.Event()

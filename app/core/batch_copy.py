@@ -68,6 +68,11 @@ class BatchCopier:
                 rest.append(item)
         return batched, rest
 
+    @staticmethod
+    def batches_at_once(n: int) -> int:
+        """How many batches of ``n`` new files to one side run at once."""
+        return 1 if n <= FIRST_BATCH else BATCHES_AT_ONCE
+
     async def run(self, items: list[PlanItem]) -> None:
         """Copy ``items`` (from :meth:`split`) in batches, a few batches at once."""
         from app.core.execute import SMALL_WINDOW

@@ -467,6 +467,7 @@ class PairExecutor:
                                                           Action.CREATE_DIR_RIGHT)),
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
+        self._warm_batches(copies)
         await self._parallel(file_deletes)
         # Before moves (a move may land in a new folder); top down, and the
         # folders of one depth at once (their parents exist by then).
@@ -493,6 +494,21 @@ class PairExecutor:
         big = [i for i in rest if self._copy_size(i) > SMALL_FILE]
         await run_all([batcher.run(batched), self._parallel(small, SMALL_WINDOW),
                        self._parallel(big)])
+
+    def _warm_batches(self, copies: list[PlanItem]) -> None:
+        """A side that takes new small files in batches starts the commands of
+        its first batches now, while deletions and folders are done: a
+        command takes a while to start on many servers."""
+        if not copies or self._inline_context() is not None:
+            return
+        from app.core.batch_copy import BatchCopier
+
+        batched, _rest = BatchCopier(self).split(copies)
+        for side in (Side.LEFT, Side.RIGHT):
+            n = sum(1 for i in batched if i.action.target_side is side)
+            warm = getattr(self.fs[side], "warm_batches", None)
+            if n and warm is not None:
+                warm(BatchCopier.batches_at_once(n))
 
     def _copy_size(self, item: PlanItem) -> int:
         src = item.entry(item.action.target_side.other)

@@ -106,6 +106,7 @@ class SftpFS:
         self.timeout = float(options.timeout_seconds)
         self.root = location.path
         self._opened = False
+        self._warm: list = []  # batch commands started ahead: (staging folder, start task)
 
     # -- plumbing ---------------------------------------------------------
 
@@ -181,6 +182,10 @@ class SftpFS:
 
     async def close(self) -> None:
         """Let go of the shared connection; safe to call twice."""
+        if self._warm:
+            from app.fs.sftp_batch import cool
+
+            await cool(self)
         if self._opened:
             self._opened = False
             await self.pool.release(self.location.key)
@@ -224,6 +229,35 @@ class SftpFS:
 
     async def root_state(self) -> RootState:
         """Whether the root exists, is a folder, and can be listed."""
+        from app.fs.sftp_lean import Lean
+
+        async def at_once(sftp, _a):
+            # Look and open together (one round trip, not four): opening a
+            # folder takes the right to read it, so that proves it can be listed.
+            lean = Lean.of(sftp)
+            if lean is None:
+                return None
+            got, handle = await lean.outcomes([lean.stat(self.root), lean.opendir(self.root)])
+            if not isinstance(handle, Exception):
+                lean.forget(lean.close(handle))
+            if isinstance(got, (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath)):
+                return RootState.MISSING
+            if isinstance(got, Exception):
+                raise got
+            if not stat_mod.S_ISDIR(got.permissions or 0):
+                return RootState.NOT_A_FOLDER
+            if isinstance(handle, (asyncssh.SFTPPermissionDenied, asyncssh.SFTPNoSuchFile,
+                                   asyncssh.SFTPNoSuchPath)):
+                return RootState.UNREADABLE
+            if isinstance(handle, Exception):
+                raise handle
+            return RootState.OK
+        try:
+            state = await self._call("cannot read", "", at_once)
+        except (AccessDenied, NotFound):
+            return RootState.UNREADABLE
+        if state is not None:
+            return state
         attrs = await self._attrs("", True)
         if attrs is None:
             return RootState.MISSING
@@ -452,6 +486,13 @@ class SftpFS:
         from app.fs.sftp_batch import put_files
 
         return await put_files(self, files, cancel, recheck)
+
+    def warm_batches(self, n: int) -> None:
+        """Start the server commands of the next ``n`` batches ahead of them
+        (see :func:`app.fs.sftp_batch.warm`)."""
+        from app.fs.sftp_batch import warm
+
+        warm(self, n)
 
     async def clean_staging(self) -> None:
         """Remove staging folders an interrupted run left at the root."""

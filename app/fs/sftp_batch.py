@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import asyncssh
 
 from app.core.events import CancelToken
-from app.fs.base import RESERVED_PREFIX, FsError, NotEmpty
+from app.fs.base import RESERVED_PREFIX, ConnectionLost, FsError, NotEmpty, Unavailable
 from app.fs.sftp_conn import LINK_ERRORS
 from app.fs.sftp_remote import MARK, run_remote
 
@@ -243,9 +243,12 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         fs.root.encode("utf-8")
     except UnicodeEncodeError:
         return None  # a root that is not UTF-8 cannot go on a command line
-    folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
-    # The command starts while the files are read: it waits for the size.
-    starting = asyncio.ensure_future(_start(fs, entry, batch_command(fs.root, folder)))
+    if fs._warm:
+        folder, starting = fs._warm.pop(0)  # started ahead (see warm)
+    else:
+        folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
+        # The command starts while the files are read: it waits for the size.
+        starting = asyncio.ensure_future(_start(fs, entry, batch_command(fs.root, folder)))
     try:
         folders, sent = await asyncio.to_thread(_tar_members, files, entry.umask or 0)
         still = await recheck([m[0] for m in sent]) if sent else []
@@ -320,6 +323,36 @@ async def _placed_anyway(fs: SftpFS, files: list[StageFile], wanted: list[bool])
                                        zip(files, wanted, strict=True))))
 
 
+def warm(fs: SftpFS, n: int) -> None:
+    """Start up to ``n`` batch commands now; :func:`put_files` takes them in
+    turn. Each waits for its archive's size, and ends without making anything
+    if it gets none (:func:`cool`)."""
+    if fs.options.remote_commands != "auto":
+        return
+    try:
+        fs.root.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    while len(fs._warm) < n:
+        folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
+
+        async def start(folder=folder):
+            entry = await fs._entry(sessions=False)
+            if entry.can_stage is False:
+                return None
+            return await _start(fs, entry, batch_command(fs.root, folder))
+        task = asyncio.ensure_future(start())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        fs._warm.append((folder, task))
+
+
+async def cool(fs: SftpFS) -> None:
+    """End the commands started ahead that got no batch."""
+    warm_ones, fs._warm = fs._warm, []
+    for _folder, task in warm_ones:
+        await _abandon(task)
+
+
 async def _start(fs: SftpFS, entry, command: str):
     """Start ``command`` on the server; None when exec cannot be used."""
     full = f"LC_ALL=C; export LC_ALL; printf 'SYNCPANE-EXEC\\0'; {command}"
@@ -338,7 +371,7 @@ async def _abandon(starting: asyncio.Future) -> None:
     size line, so it stops before making anything."""
     try:
         proc = await starting
-    except (asyncssh.Error, *LINK_ERRORS):
+    except (asyncssh.Error, Unavailable, ConnectionLost, *LINK_ERRORS):
         return
     if proc is not None:
         proc.stdin.write_eof()

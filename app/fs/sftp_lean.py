@@ -18,8 +18,8 @@ from collections.abc import Iterable
 
 import asyncssh
 from asyncssh.constants import (
-    FXF_CREAT, FXF_EXCL, FXF_WRITE, FXP_CLOSE, FXP_FSETSTAT, FXP_FSTAT, FXP_OPEN, FXP_RENAME,
-    FXP_STATUS, FXP_WRITE,
+    FXF_CREAT, FXF_EXCL, FXF_WRITE, FXP_CLOSE, FXP_FSETSTAT, FXP_FSTAT, FXP_OPEN, FXP_OPENDIR,
+    FXP_RENAME, FXP_STAT, FXP_STATUS, FXP_WRITE,
 )
 from asyncssh.packet import String, UInt32, UInt64
 
@@ -95,9 +95,8 @@ class Lean:
             raise asyncssh.SFTPBadMessage("Unexpected FX_OK response")
         return result
 
-    async def results(self, sent: list[tuple[int, asyncio.Future]]) -> list:
-        """Wait for every answer; the results, or the first error once all have
-        answered (each request was sent, so each answer is read)."""
+    async def outcomes(self, sent: list[tuple[int, asyncio.Future]]) -> list:
+        """Wait for every answer; per request, its result or its error."""
         try:
             for _t, w in sent:
                 if not w.done():
@@ -108,17 +107,26 @@ class Lean:
         except BaseException:
             cancel(w for _t, w in sent)
             raise
-        out, first = [], None
+        out = []
         for pkttype, w in sent:
             try:
                 out.append(self.answer(pkttype, w))
-            except Exception as exc:  # noqa: BLE001 - the first one is raised below
-                if first is None:
-                    first = exc
-                out.append(None)
-        if first is not None:
-            raise first
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                out.append(exc)
         return out
+
+    async def results(self, sent: list[tuple[int, asyncio.Future]]) -> list:
+        """Wait for every answer; the results, or the first error once all have
+        answered (each request was sent, so each answer is read)."""
+        out = await self.outcomes(sent)
+        for r in out:
+            if isinstance(r, Exception):
+                raise r
+        return out
+
+    def forget(self, sent: tuple[int, asyncio.Future]) -> None:
+        """Nobody waits for this answer (its error, if any, is dropped)."""
+        sent[1].add_done_callback(lambda w: w.cancelled() or w.exception())
 
     # -- the requests of a small upload
 
@@ -139,6 +147,12 @@ class Lean:
 
     def close(self, handle: bytes) -> tuple[int, asyncio.Future]:
         return FXP_CLOSE, self.send(FXP_CLOSE, String(handle))
+
+    def stat(self, path: str) -> tuple[int, asyncio.Future]:
+        return FXP_STAT, self.send(FXP_STAT, String(self.encode(path)))
+
+    def opendir(self, path: str) -> tuple[int, asyncio.Future]:
+        return FXP_OPENDIR, self.send(FXP_OPENDIR, String(self.encode(path)))
 
     def rename(self, old: str, new: str) -> tuple[int, asyncio.Future]:
         """Version 3 rename: never replaces an existing ``new``."""

@@ -117,3 +117,25 @@ def test_messages_name_the_path_and_are_fs_errors(sshd_server, tmp_path, served)
     exc = run_async(_with_server, tmp_path, sshd_server.client_key, body)
     assert isinstance(exc, AccessDenied) and exc.path == "locked/sub"
     assert "locked/sub" in str(exc) and "Permission denied" in str(exc)
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["look-and-open-at-once", "one-by-one"])
+def test_root_states_in_one_round_trip_or_the_ordinary_way(sshd_server, tmp_path, served,
+                                                          monkeypatch, lean):
+    """A root that cannot be listed is UNREADABLE, whether found by looking and
+    opening at once or by the step-by-step check; so are missing and file roots."""
+    from app.fs.base import RootState
+    from app.fs.sftp_lean import Lean
+
+    if not lean:
+        monkeypatch.setattr(Lean, "of", staticmethod(lambda sftp: None))
+    (served / "file.txt").write_text("f")
+
+    async def body(fs):
+        out = []
+        for sub in ("locked", "open", "file.txt", "missing"):
+            fs.root = str(served / sub)
+            out.append(await fs.root_state())
+        return out
+    got = run_async(_with_server, tmp_path, sshd_server.client_key, body)
+    assert got == [RootState.UNREADABLE, RootState.OK, RootState.NOT_A_FOLDER, RootState.MISSING]

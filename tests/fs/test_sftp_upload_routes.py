@@ -391,3 +391,25 @@ def test_batch_cut_short_while_placing_is_sorted_out(sftp_env, tmp_path, monkeyp
     assert staged_log and all(e is not None and e[1] > 0 for e in staged_log), staged_log
     assert _snapshot(sftp_env.root) == _snapshot(local)
     assert _reserved(sftp_env.root) == []
+
+
+def test_commands_started_ahead_and_not_used_leave_nothing(sftp_env, tmp_path):
+    """Batch commands started ahead wait for an archive; given none, they end
+    before making anything on the server."""
+    _trust(sftp_env)
+
+    async def body():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        fs.warm_batches(2)
+        fs.warm_batches(2)  # (as many as asked for, not more)
+        assert len(fs._warm) == 2
+        procs = [await task for _f, task in fs._warm]
+        fs._warm.clear()
+        for p in procs:  # what ending them (sftp_batch.cool) amounts to
+            p.stdin.write_eof()
+            await asyncio.wait_for(p.wait_closed(), 10)
+        await fs.close()
+        return [p.exit_status for p in procs]
+    assert run_async(body) == [1, 1]  # ended on the missing size line ...
+    assert _reserved(sftp_env.root) == []  # ... before making a staging folder

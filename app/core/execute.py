@@ -468,11 +468,12 @@ class PairExecutor:
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
         self._warm_batches(copies)
-        await self._parallel(file_deletes)
+        # (Each is a request or two: many at once, as for small files.)
+        await self._parallel(file_deletes, SMALL_WINDOW)
         # Before moves (a move may land in a new folder); top down, and the
         # folders of one depth at once (their parents exist by then).
         for _depth, level in itertools.groupby(mkdirs, key=lambda i: i.path.count("/")):
-            await self._parallel(list(level))
+            await self._parallel(list(level), SMALL_WINDOW)
         for item in moves:  # before folder deletions: a move may empty a folder
             await self._run_item(item)
         for item in dir_deletes:

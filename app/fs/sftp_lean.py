@@ -31,28 +31,35 @@ class Lean:
 
     __slots__ = ("_h", "_loop", "_returns", "_handlers", "encode", "_out")
 
-    def __init__(self, sftp: asyncssh.SFTPClient) -> None:
-        h = sftp._handler
-        self._h = h
+    def __init__(self, handler) -> None:
+        self._h = handler
         self._loop = asyncio.get_running_loop()
-        self._returns = h._return_types
-        self._handlers = h._packet_handlers
-        self.encode = sftp.encode
+        self._returns = handler._return_types
+        self._handlers = handler._packet_handlers
+        self.encode = None  # the session's path encoder (set by :meth:`of`)
         self._out: list[bytes] = []
 
     @staticmethod
     def of(sftp: asyncssh.SFTPClient) -> Lean | None:
         """The lean sender of ``sftp``, or None where it cannot be used."""
-        lean = sftp.__dict__.get(_CACHE, False)
+        h = getattr(sftp, "_handler", None)
+        lean = Lean.of_handler(h) if h is not None and hasattr(sftp, "encode") else None
+        if lean is not None and lean.encode is None:
+            lean.encode = sftp.encode
+        return lean
+
+    @staticmethod
+    def of_handler(h) -> Lean | None:
+        """The lean sender of an SFTP session's request handler (requests on
+        handles only, until :meth:`of` gives it the path encoder)."""
+        lean = h.__dict__.get(_CACHE, False)
         if lean is False:
             lean = None
-            h = getattr(sftp, "_handler", None)
-            if (h is not None and getattr(h, "_version", None) == 3
+            if (getattr(h, "_version", None) == 3
                     and all(hasattr(h, a) for a in ("_next_pktid", "_writer", "_return_types",
-                                                    "_packet_handlers", "_requests"))
-                    and hasattr(sftp, "encode")):
-                lean = Lean(sftp)
-            sftp.__dict__[_CACHE] = lean
+                                                    "_packet_handlers", "_requests"))):
+                lean = Lean(h)
+            h.__dict__[_CACHE] = lean
         return lean
 
     def send(self, pkttype: int, *args: bytes) -> asyncio.Future:
@@ -77,11 +84,14 @@ class Lean:
         return waiter
 
     def _flush(self) -> None:
-        data = b"".join(self._out)
-        self._out.clear()
+        out, self._out = self._out, []
         writer = self._h._writer
         if writer and not writer.channel.is_closing():
-            writer.write(data)
+            if len(out) > 1 and len(out[0]) < 65536:
+                writer.write(b"".join(out))  # many small requests: one packet
+            else:
+                for data in out:  # big blocks: no copy to join them first
+                    writer.write(data)
         # (A closed session fails every waiting request itself.)
 
     def answer(self, pkttype: int, waiter: asyncio.Future):

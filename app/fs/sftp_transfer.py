@@ -259,7 +259,7 @@ async def _write_all(handles: list, src, block: int, timeout: float, on_bytes: B
                 break
             f = handles[turn % len(handles)]
             turn += 1
-            pending.add(asyncio.ensure_future(_bounded(_write_at(f, data, offset), timeout)))
+            pending.add(asyncio.ensure_future(_bounded(_write_block(f, data, offset), timeout)))
             offset += len(data)
             if len(pending) >= MAX_IN_FLIGHT:
                 pending = await _drain(pending, on_bytes)
@@ -274,6 +274,33 @@ async def _write_all(handles: list, src, block: int, timeout: float, on_bytes: B
 async def _write_at(f, data: bytes, offset: int) -> int:
     await f.write(data, offset)
     return len(data)
+
+
+async def _write_block(f, data: bytes, offset: int) -> int:
+    """One block of a big file: built in one piece, and sent with the other
+    requests of this loop turn (a block is 256 KiB). Only for writes that
+    nothing else on the handle is sent after before they are answered: the
+    bare requests of a turn go out at its end, after any sent directly."""
+    lean = _lean_handle(f)
+    if lean is None:
+        return await _write_at(f, data, offset)
+    await lean[0].results([lean[0].write(lean[1], offset, data)])
+    return len(data)
+
+
+def _lean_handle(f):
+    """(the bare sender of ``f``'s session, its handle), or None."""
+    got = getattr(f, "_syncpane_lean", False)
+    if got is False:
+        got = None
+        handle = getattr(f, "_handle", None)
+        handler = getattr(f, "_handler", None)
+        if isinstance(handle, bytes) and handler is not None:
+            lean = Lean.of_handler(handler)
+            if lean is not None:
+                got = (lean, handle)
+        f._syncpane_lean = got
+    return got
 
 
 async def _maybe_no_space(fs: SftpFS, rel: str, exc: FsError) -> FsError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections.abc import Iterable
 
 import asyncssh
@@ -24,6 +25,7 @@ from asyncssh.constants import (
 from asyncssh.packet import String, UInt32, UInt64
 
 _CACHE = "_syncpane_lean"
+_HEAD = struct.Struct(">IBI")  # packet length, type, request id
 
 
 class Lean:
@@ -74,13 +76,13 @@ class Lean:
         pktid = h._next_pktid
         h._next_pktid = (pktid + 1) & 0xffffffff
         h._requests[pktid] = waiter
-        body = b"".join((bytes((pkttype,)), pktid.to_bytes(4, "big"), *args))
+        size = 5 + sum(map(len, args))
         if h.logger.isEnabledFor(logging.DEBUG):  # as asyncssh's own requests are logged
-            h.logger.debug1("Sending request type %d, id %d (%d bytes)", pkttype, pktid,
-                            len(body))
+            h.logger.debug1("Sending request type %d, id %d (%d bytes)", pkttype, pktid, size)
         if not self._out:
             self._loop.call_soon(self._flush)
-        self._out.append(len(body).to_bytes(4, "big") + body)
+        # length, type, id, then the arguments: put together once
+        self._out.append(b"".join((_HEAD.pack(size, pkttype, pktid), *args)))
         return waiter
 
     def _flush(self) -> None:
@@ -147,7 +149,8 @@ class Lean:
                                    asyncssh.SFTPAttrs().encode(3))
 
     def write(self, handle: bytes, offset: int, data: bytes) -> tuple[int, asyncio.Future]:
-        return FXP_WRITE, self.send(FXP_WRITE, String(handle), UInt64(offset), String(data))
+        return FXP_WRITE, self.send(FXP_WRITE, String(handle), UInt64(offset),
+                                    UInt32(len(data)), data)  # (the data is not copied first)
 
     def fsetstat(self, handle: bytes, attrs: asyncssh.SFTPAttrs) -> tuple[int, asyncio.Future]:
         return FXP_FSETSTAT, self.send(FXP_FSETSTAT, String(handle), attrs.encode(3))

@@ -7,6 +7,7 @@ and builds none of their text when it is off."""
 from __future__ import annotations
 
 import logging
+import os
 
 import asyncssh
 import pytest
@@ -77,16 +78,17 @@ def test_bare_upload_reports_each_byte_and_sets_time_and_mode(sftp_env, tmp_path
 
 
 def test_no_ignore_packet_before_each_packet(sftp_env, tmp_path, monkeypatch):
-    """40 stats in a row go out as 40 packets (plus the odd window adjust), not
-    80; with the IGNORE packets turned back on, the same stats take twice that."""
-    from asyncssh.connection import SSHConnection
+    """40 stats in a row are 40 encrypted packets (plus the odd window adjust),
+    not 80; with the IGNORE packets turned back on, the same stats take twice
+    that."""
+    from asyncssh.encryption import GCMEncryption
 
-    sent: list[int] = []
-    real = SSHConnection._send
+    sealed: list[int] = []
+    real = GCMEncryption.encrypt_packet
 
-    def counting(self, data):
-        sent.append(len(data))
-        return real(self, data)
+    def counting(self, seq, header, packet):
+        sealed.append(seq)
+        return real(self, seq, header, packet)
 
     async def body(fs, _src):
         conn = (await fs._entry()).conn
@@ -94,17 +96,18 @@ def test_no_ignore_packet_before_each_packet(sftp_env, tmp_path, monkeypatch):
         counts = []
         for skip in (True, False):
             conn._syncpane_no_ignore = skip
-            sent.clear()
-            monkeypatch.setattr(SSHConnection, "_send", counting)
+            sent_before = len(sealed)
             for _ in range(40):
                 await fs.stat("")
-            monkeypatch.setattr(SSHConnection, "_send", real)
-            counts.append(len(sent))
+            counts.append(len(sealed) - sent_before)
         conn._syncpane_no_ignore = True
         return counts
+    monkeypatch.setattr(GCMEncryption, "encrypt_packet", counting)
     lean, padded = _uploaded(sftp_env, tmp_path, body)
     assert 40 <= lean <= 44
     assert padded >= 80
+    # Every packet got the next sequence number, whichever way it was sent.
+    assert sealed == list(range(sealed[0], sealed[0] + len(sealed)))
 
 
 def test_debug_log_lines_still_written_when_enabled(sftp_env, tmp_path, caplog):
@@ -137,3 +140,49 @@ def test_no_attribute_text_built_when_the_log_is_off(sftp_env, tmp_path, monkeyp
         _uploaded(sftp_env, tmp_path, body)
     assert made == []
     assert int((sftp_env.root).stat().st_mtime) == T0 + 4
+
+
+def test_steady_state_packets_and_rekeying_during_a_big_upload(sftp_env, tmp_path,
+                                                              monkeypatch):
+    """A 6 MiB upload with a key exchange every 1 MiB: the data packets go the
+    short way, each key exchange the library's own way, and the file arrives
+    whole."""
+    from asyncssh.connection import SSHConnection
+    from asyncssh.encryption import GCMEncryption
+
+    data = os.urandom(6 * 1024 * 1024 + 123)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    counts = {"sealed": 0, "long_way": 0, "kex": 0}
+    real_seal, real_send, real_kex = (GCMEncryption.encrypt_packet, SSHConnection._send,
+                                      SSHConnection._send_kexinit)
+
+    def seal(self, *a):
+        counts["sealed"] += 1
+        return real_seal(self, *a)
+
+    def long_way(self, data):
+        counts["long_way"] += 1
+        return real_send(self, data)
+
+    def kexinit(self):
+        counts["kex"] += 1
+        return real_kex(self)
+
+    async def body():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            (await fs._entry()).conn._rekey_bytes = 1024 * 1024
+            monkeypatch.setattr(GCMEncryption, "encrypt_packet", seal)
+            monkeypatch.setattr(SSHConnection, "_send", long_way)
+            monkeypatch.setattr(SSHConnection, "_send_kexinit", kexinit)
+            await fs.write_from_local(str(src), "big.bin", lambda n: None, CancelToken(),
+                                      attrs=(T0 * 10**9, 0o644))
+        finally:
+            await fs.close()
+    run_async(body)
+    assert (sftp_env.root / "big.bin").read_bytes() == data
+    assert counts["kex"] >= 4  # (the limit was crossed several times)
+    assert counts["sealed"] > 200  # 32 KiB data packets ...
+    assert counts["long_way"] < counts["sealed"] / 4  # ... nearly all the short way

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import asyncssh
 from asyncssh import sftp as _sftp
 
+from app.fs.sftp_lean import Lean
+
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 ATTR_SIZE = 0x1
@@ -83,8 +85,18 @@ async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tupl
     loop = handler._loop
     # OPENDIR and CLOSE go out directly too: asyncssh's own wrappers log
     # (and hex-format the handle) at every call, which adds up over a tree.
-    opened = loop.create_future()
-    handler._send_request(_sftp.FXP_OPENDIR, (_string(sftp.encode(path)),), opened)
+    # Through the bare sender, the requests of many folders listed at once go
+    # out together, in one packet per turn of the event loop.
+    lean = Lean.of_handler(handler)
+
+    def send(pkttype: int, args: tuple) -> asyncio.Future:
+        if lean is not None:
+            return lean.send(pkttype, *args)
+        waiter = loop.create_future()
+        handler._send_request(pkttype, args, waiter)
+        return waiter
+
+    opened = send(_sftp.FXP_OPENDIR, (_string(sftp.encode(path)),))
     resptype, resp = await opened
     if resptype == _sftp.FXP_STATUS:
         handler._process_status(resp)  # raises the server's error (no such folder...)
@@ -96,9 +108,7 @@ async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tupl
     ahead: list[asyncio.Future] = []
 
     def ask() -> None:
-        waiter = loop.create_future()
-        handler._send_request(_sftp.FXP_READDIR, request, waiter)
-        ahead.append(waiter)
+        ahead.append(send(_sftp.FXP_READDIR, request))
     try:
         ask()
         ask()
@@ -120,10 +130,8 @@ async def _read_fast(sftp: asyncssh.SFTPClient, handler, path: str) -> list[tupl
         for waiter in ahead:
             waiter.add_done_callback(_ignore_result)
         # Closing need not hold up the scan by a round trip: send it, don't wait.
-        closing = loop.create_future()
-        closing.add_done_callback(_ignore_result)
         try:
-            handler._send_request(_sftp.FXP_CLOSE, request, closing)
+            send(_sftp.FXP_CLOSE, request).add_done_callback(_ignore_result)
         except (asyncssh.Error, OSError):
             pass  # the session is gone, and the handle with it
     return rows

@@ -99,12 +99,19 @@ class BatchCopier:
         # server has nothing to do until it comes.
         first_sent = asyncio.Event()
 
+        left = [len(groups)]
+
         async def worker(k: int) -> None:
             if k:
                 await first_sent.wait()
             for side, group in queue:
                 if self.ex.stopped or self.ex.cancel.cancelled:
                     return
+                left[0] -= 1
+                # Commands started ahead: this batch's, and the next one's.
+                warm = getattr(self.ex.fs[side], "warm_batches", None)
+                if warm is not None:
+                    warm(min(left[0] + 1, BATCHES_AT_ONCE))
                 try:
                     leftovers.extend(await self._batch(side, group, first_sent))
                 finally:
@@ -124,11 +131,12 @@ class BatchCopier:
         T, S = ex.fs[side], ex.fs[side.other]
         rest: list[PlanItem] = []
         ready = []  # (item, source entry, target name)
-        now = await self._source_now(S, [i.entry(side.other) for i in items])
-        for item, seen in zip(items, now, strict=True):
+        # (No look at the sources first: each is looked at once it is read,
+        # and one that changed is left to the ordinary route, which says why.)
+        for item in items:
             src = item.entry(side.other)
             tname = ex.target_name(item, side)
-            if not seen or T.check_name(tname):
+            if T.check_name(tname):
                 rest.append(item)  # the ordinary route says why
             else:
                 ready.append((item, src, tname))

@@ -530,10 +530,11 @@ class PairExecutor:
         if not items:
             return
         queue = iter(items)  # shared by the workers; next() on it is atomic
+        failed = []
 
         async def worker() -> None:
             for item in queue:
-                if self.stopped or self.cancel.cancelled:
+                if self.stopped or self.cancel.cancelled or failed:
                     return
                 await self._run_item(item)
 
@@ -542,8 +543,19 @@ class PairExecutor:
         if inline is not None:
             def thread_worker() -> None:
                 with inline():
-                    asyncio.run(worker())
-            await asyncio.gather(*(asyncio.to_thread(thread_worker) for _ in range(n)))
+                    try:
+                        asyncio.run(worker())
+                    except BaseException:
+                        failed.append(True)  # the others stop after their current item
+                        raise
+            # Every thread ends before this returns (a thread cannot be
+            # cancelled): a run is over only once no copy is still under way
+            # or cleaning up after itself.
+            results = await asyncio.gather(*(asyncio.to_thread(thread_worker) for _ in range(n)),
+                                           return_exceptions=True)
+            for r in results:
+                if isinstance(r, BaseException):
+                    raise r
             return
         await run_all([worker() for _ in range(n)])
 

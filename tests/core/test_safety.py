@@ -155,3 +155,43 @@ def test_new_folder_whose_name_was_taken_meanwhile_is_skipped(tmp_path):
     assert "appeared" in by_path["new"]  # the folder: a Skip
     assert "cannot create folder new" in by_path["new/a.txt"]  # its file has nowhere to go
     assert result.exit_code == 2 and result.summary.copy_to_right == 1
+
+
+def test_a_cancelled_run_ends_only_after_every_copy_has_cleaned_up(tmp_path, monkeypatch):
+    """Two big local copies at once, cancelled mid-way; one of them is slow to
+    remove its temporary file. The run must not end (and, on the command line,
+    the process exit) before that removal: nothing may be left behind."""
+    from app.core.events import BytesDone
+
+    big = os.urandom(1024 * 1024) * 24
+    make_tree(tmp_path / "L", {"fast/big1.bin": big, "slow/big2.bin": big})
+    (tmp_path / "R").mkdir()
+    import time
+
+    import app.fs.local as local_fs
+    real_stream = local_fs._copy_stream
+
+    def slow_to_stop(fin, fout, on_bytes, cancel):
+        try:
+            return real_stream(fin, fout, on_bytes, cancel)
+        except BaseException:
+            if "slow" in fout.name:
+                time.sleep(0.5)  # this copy takes a while to notice and clean up
+            raise
+    monkeypatch.setattr(local_fs, "_copy_stream", slow_to_stop)
+    session = _session(tmp_path, {"syncpane_job": 1, "pairs": [{"left": "L", "right": "R"}]})
+
+    def report(event):
+        if isinstance(event, BytesDone):
+            session.cancel.cancel()
+    session.report = report
+
+    async def scenario():
+        await session.compare()
+        result = await session.execute()
+        left_behind = [n for _d, _s, files in os.walk(tmp_path / "R") for n in files]
+        await session.close()
+        return result, left_behind
+    result, left_behind = asyncio.run(scenario())
+    assert result.cancelled
+    assert left_behind == []

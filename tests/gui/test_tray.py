@@ -298,9 +298,10 @@ def test_automatic_runs_repeat_a_failure_notice_only_once(qtbot, make_controller
     (dst / "only.bin").write_bytes(b"keep")
     job = make_job(jobs / "m.syncjob", src, dst, "Mirror")
     c = make_controller()
-    for _ in range(3):  # as the back-off would retry it
+    for k in range(1, 4):  # as the back-off would retry it
         c.sync_now(job, automatic=True)
-        qtbot.waitUntil(lambda: not c.running, timeout=30_000)
+        # (Its result, not just "not running": the run may not have started yet.)
+        qtbot.waitUntil(lambda k=k: len(c.results) == k and not c.running, timeout=30_000)
     assert len(c.results) == 3
     assert [n.title for n in c.notices] == ["Mirror: not synchronized"]
     assert (dst / "only.bin").read_bytes() == b"keep"

@@ -243,7 +243,8 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         fs.root.encode("utf-8")
     except UnicodeEncodeError:
         return None  # a root that is not UTF-8 cannot go on a command line
-    if fs._warm:
+    ahead = bool(fs._warm)
+    if ahead:
         folder, starting = fs._warm.pop(0)  # started ahead (see warm)
     else:
         folder = f"{OUR_STAGES}{uuid.uuid4().hex[:12]}"
@@ -255,11 +256,17 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         sent = [m for m, ok in zip(sent, still, strict=True) if ok]
         cancel.raise_if_cancelled()
         proc = await starting
+        if proc is None and ahead:
+            # A command started ahead may have been refused only because the
+            # server allows few sessions at once: ask again, now.
+            starting = asyncio.ensure_future(_start(fs, entry, batch_command(fs.root, folder)))
+            proc = await starting
     except BaseException:
         await _abandon(starting)
         raise
     if proc is None:
-        entry.can_stage = False  # exec refused: plain SFTP from now on
+        # No session for the command (the server's limit of sessions at once):
+        # this batch goes the plain way; the next one may find a session free.
         return None
     if not sent:
         await _abandon(starting)  # (it ends at once, before making anything)

@@ -413,3 +413,38 @@ def test_commands_started_ahead_and_not_used_leave_nothing(sftp_env, tmp_path):
         return [p.exit_status for p in procs]
     assert run_async(body) == [1, 1]  # ended on the missing size line ...
     assert _reserved(sftp_env.root) == []  # ... before making a staging folder
+
+
+@pytest.fixture(scope="module")
+def few_sessions_server(tmp_path_factory, sshd_server):
+    """An sshd that allows only five sessions per connection (OpenSSH's
+    MaxSessions, here for this user only)."""
+    from tests.fixtures.sshd import start_sshd, stop_sshd
+
+    server = start_sshd(tmp_path_factory.mktemp("sshd-few"),
+                        f"Match User {sshd_server.user}\n    MaxSessions 5\n",
+                        client_key=sshd_server.client_key)
+    yield server
+    stop_sshd(server)
+
+
+def test_a_server_with_few_sessions_still_gets_everything(few_sessions_server, tmp_path,
+                                                          staged_log, monkeypatch):
+    """Four SFTP sessions, the listing and the batch commands started ahead do
+    not all fit: whatever is refused is done another way, and every file lands."""
+    from tests.fixtures.sshd import SftpEnv
+
+    import app.core.batch_copy as batch_copy
+
+    monkeypatch.setattr(batch_copy, "FIRST_BATCH", 10)  # several batches, so commands
+    monkeypatch.setattr(batch_copy, "BATCH_FILES", 20)  # are started ahead as well
+    root = tmp_path / "remote"
+    root.mkdir()
+    env = SftpEnv(server=few_sessions_server, root=root)
+    local = tmp_path / "local"
+    _tree(local, n=80)
+    code, doc, err = _sync(tmp_path, env, local)
+    assert code == 0, (doc, err)
+    assert _snapshot(root) == _snapshot(local)
+    assert _reserved(root) == []
+    assert staged_log and any(e is not None and e[1] for e in staged_log), staged_log

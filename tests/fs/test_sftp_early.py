@@ -97,17 +97,24 @@ def test_without_remote_commands_nothing_lists_early(sftp_env, tmp_path, slow_se
     assert not any(k == "command" for k, _t in slow_sessions)
 
 
-def test_unknown_host_key_is_asked_about_once_and_the_compare_goes_on(sftp_env, tmp_path,
-                                                                      monkeypatch):
-    """The early listing and the opening share one login: the person sees one
-    question; after a yes, the listing runs in the usual order."""
-    logins = []
+@pytest.fixture
+def logins(monkeypatch):
+    """Counts the logins (connection attempts) made."""
+    made: list[int] = []
     real_connect = sftp_conn.connect
 
     async def counting(*a, **kw):
-        logins.append(1)
+        made.append(1)
+        await asyncio.sleep(0.2)  # a login takes a while: others ask meanwhile
         return await real_connect(*a, **kw)
     monkeypatch.setattr(sftp_conn, "connect", counting)
+    return made
+
+
+def test_unknown_host_key_is_asked_about_once_and_the_compare_goes_on(sftp_env, tmp_path,
+                                                                      logins):
+    """The early listing and the opening share one login: the person sees one
+    question; after a yes, the listing runs in the usual order."""
     asked = []
 
     def prompt(target, fingerprint, algorithm):
@@ -120,16 +127,9 @@ def test_unknown_host_key_is_asked_about_once_and_the_compare_goes_on(sftp_env, 
     assert len(logins) == 2  # the refused one (shared), then the one after the yes
 
 
-def test_a_refused_login_is_one_login_and_one_clear_error(sftp_env, tmp_path, monkeypatch):
+def test_a_refused_login_is_one_login_and_one_clear_error(sftp_env, tmp_path, logins):
     _trust(sftp_env)
     _trees(tmp_path, sftp_env)
-    logins = []
-    real_connect = sftp_conn.connect
-
-    async def counting(*a, **kw):
-        logins.append(1)
-        return await real_connect(*a, **kw)
-    monkeypatch.setattr(sftp_conn, "connect", counting)
     wrong = tmp_path / "wrong_key"
     wrong.write_bytes(asyncssh.generate_private_key("ssh-ed25519").export_private_key())
     session = _session(tmp_path, sftp_env, key_file=str(wrong))
@@ -139,24 +139,12 @@ def test_a_refused_login_is_one_login_and_one_clear_error(sftp_env, tmp_path, mo
     assert len(logins) == 1
 
 
-def test_concurrent_gets_share_one_login(sftp_env):
+def test_concurrent_gets_share_one_login(sftp_env, logins):
     _trust(sftp_env)
-    logins = []
 
     async def body():
         fs = sftp_env.make_fs()
-        real = sftp_conn.connect
-
-        async def counting(*a, **kw):
-            logins.append(1)
-            await asyncio.sleep(0.2)
-            return await real(*a, **kw)
-        sftp_conn.connect = counting
-        try:
-            entries = await asyncio.gather(fs._entry(sessions=False), fs._entry(),
-                                           fs._entry())
-        finally:
-            sftp_conn.connect = real
+        entries = await asyncio.gather(fs._entry(sessions=False), fs._entry(), fs._entry())
         assert entries[0] is entries[1] is entries[2]
         assert entries[1].sftp is not None and entries[1].extra_sftp
         await fs.pool.close_all()

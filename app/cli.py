@@ -197,7 +197,8 @@ async def _run_job(job, args, command: str, cancel, progress) -> tuple[int, dict
     opener = LocationOpener(job, accept_new_host_key=args.accept_new_host_key,
                             credentials=_cli_credentials())
     session = SyncSession(job, opener=opener, state_dir=paths.state, report=progress,
-                          cancel=cancel, pause_collector=True)
+                          cancel=cancel, pause_collector=True,
+                          sync_follows=command == "sync" and not args.dry_run)
     try:
         runs = await session.compare()
         errors = [{"path": p.path, "message": p.message}

@@ -145,8 +145,12 @@ class SyncSession:
 
     def __init__(self, job: Job, *, opener, state_dir, report: Reporter = ignore_events,
                  cancel: CancelToken | None = None, keep_equal: bool = False,
-                 pause_collector: bool = False) -> None:
+                 pause_collector: bool = False, sync_follows: bool = False) -> None:
         self.job = job
+        # A sync will follow the compare (the command line's ``sync``, a quick
+        # sync): a server side that may take new files starts its first batch
+        # command at login, so it is ready when the plan is.
+        self.sync_follows = sync_follows
         # A short-lived command pauses the cycle collector while it scans and
         # compares. The window does not: its GcPolicy keeps collections small
         # instead, since everything a paused compare allocated would be
@@ -302,6 +306,14 @@ class SyncSession:
             await fs.connected()
         except (Unavailable, FsError):
             return None
+        p = run.pair
+        source = p.right if side is Side.LEFT else p.left
+        one_way = p.sync.variant in (Variant.MIRROR, Variant.UPDATE)
+        toward = Side.RIGHT if p.sync.direction is Direction.TO_RIGHT else Side.LEFT
+        warm = getattr(fs, "warm_batches", None)
+        if (self.sync_follows and warm is not None and not source.is_sftp
+                and (not one_way or toward is side)):
+            warm(1)
         with self._gc_pause():
             return await self._scan(run, side, ignore_case, cancel, fs=fs)
 

@@ -150,3 +150,44 @@ def test_concurrent_gets_share_one_login(sftp_env, logins):
         await fs.pool.close_all()
     run_async(body)
     assert len(logins) == 1
+
+
+@pytest.mark.parametrize("command", ["compare", "sync"])
+def test_a_sync_starts_its_first_batch_command_at_login(sftp_env, tmp_path, monkeypatch,
+                                                       command):
+    """Only when a sync follows does the server start a batch command early
+    (it waits for its archive while the listing and the plan are made)."""
+    import app.fs.sftp_batch as sftp_batch
+    from tests.fs.test_sftp_e2e import _job, _run
+    from tests.fs.test_sftp_upload_routes import _reserved, _snapshot, _tree
+
+    events: list[str] = []
+    real_start, real_run = sftp_batch._start, sftp_remote.run_remote
+
+    async def start(*a, **kw):
+        events.append("batch command")
+        return await real_start(*a, **kw)
+
+    async def listing(*a, **kw):
+        try:
+            return await real_run(*a, **kw)
+        finally:
+            events.append("listing done")
+    monkeypatch.setattr(sftp_batch, "_start", start)
+    monkeypatch.setattr(sftp_remote, "run_remote", listing)
+    _trust(sftp_env)
+    local = tmp_path / "local"
+    _tree(local, n=20)
+    job = _job(tmp_path, sftp_env, str(local),
+               f"sftp://{sftp_env.server.user}@127.0.0.1:{sftp_env.server.port}{sftp_env.root}",
+               sync={"variant": "mirror", "deletion": "permanent", "max_delete_percent": 100})
+    code, doc, err = _run(command, job, *(["--force"] if command == "sync" else []))
+    assert code == 0, (doc, err)
+    if command == "compare":
+        assert "batch command" not in events
+        assert _snapshot(sftp_env.root) == {}
+    else:
+        # Started while the server was still listing (so before the plan).
+        assert events.index("batch command") < events.index("listing done"), events
+        assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []

@@ -128,7 +128,8 @@ async def _run(job_path: str, report, cancel, credentials) -> QuickSyncResult:
     opener = LocationOpener(job, credentials=credentials if credentials is not None
                             else _credentials())
     session = SyncSession(job, opener=opener, state_dir=paths.state,
-                          report=report or ignore_events, cancel=cancel or CancelToken())
+                          report=report or ignore_events, cancel=cancel or CancelToken(),
+                          sync_follows=True)
     try:
         runs = await session.compare()
         if session.refusals:

@@ -197,11 +197,17 @@ def _detect_time_shift(pairs: list[tuple[Entry, Entry]], compared: int,
 async def compare_pair(index: int, left_scan: ScanResult, right_scan: ScanResult,
                        settings: CompareSettings, *, ignore_case: bool,
                        left_fs: FileSystem, right_fs: FileSystem, cancel: CancelToken,
-                       keep_equal: bool = False, hash_parallel: int = 4) -> PairComparison:
-    """Match two scans and give every path a category."""
+                       keep_equal: bool = False, hash_parallel: int = 4,
+                       indexed: dict | None = None) -> PairComparison:
+    """Match two scans and give every path a category.
+
+    ``indexed`` may hold a side's :func:`index_side` of its scan, made while
+    the other side was still being scanned ("left"/"right", same ``ignore_case``).
+    """
     key = make_key_fn(ignore_case)
-    left = index_side(left_scan, key, ignore_case)
-    right = index_side(right_scan, key, ignore_case)
+    indexed = indexed or {}
+    left = indexed.get("left") or index_side(left_scan, key, ignore_case)
+    right = indexed.get("right") or index_side(right_scan, key, ignore_case)
     problems: list[Problem] = []
     excluded: set[str] = set()
     for side_name, idx, scan in (("left", left, left_scan), ("right", right, right_scan)):

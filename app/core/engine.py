@@ -14,7 +14,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from app.core.compare import PairComparison, compare_pair
+from app.core.compare import PairComparison, compare_pair, index_side, make_key_fn
 from app.core.events import (CancelToken, Cancelled, PhaseStarted, Reporter, ScanProgress,
                              ignore_events)
 from app.core.execute import Outcome, PairExecutor
@@ -379,10 +379,28 @@ class SyncSession:
                 if result is not None:
                     return result
             return await self._scan(run, side, ignore_case)
-        left_scan, right_scan = await asyncio.gather(scan(Side.LEFT), scan(Side.RIGHT))
+        tasks = {side: asyncio.ensure_future(scan(side)) for side in (Side.LEFT, Side.RIGHT)}
+        indexed: dict[str, object] = {}
+        try:
+            done, pending = await asyncio.wait(tasks.values(),
+                                               return_when=asyncio.FIRST_COMPLETED)
+            if pending:
+                # One side is in while the other still lists (a server, usually):
+                # key the finished one now, in the time spent waiting anyway.
+                for side, task in tasks.items():
+                    if task in done and task.exception() is None:
+                        indexed[side.value] = index_side(
+                            task.result(), make_key_fn(ignore_case), ignore_case)
+            left_scan, right_scan = await asyncio.gather(*tasks.values())
+        except BaseException:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
         self.report(PhaseStarted("compare", run.index))
         run.comparison = await compare_pair(
             run.index, left_scan, right_scan, p.compare, ignore_case=ignore_case,
+            indexed=indexed,
             left_fs=run.left, right_fs=run.right, cancel=self.cancel,
             keep_equal=self.keep_equal,
             hash_parallel=min(run.left.parallel, run.right.parallel))

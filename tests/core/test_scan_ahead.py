@@ -133,3 +133,40 @@ def test_missing_server_root_ignores_the_head_start(tmp_path):
     runs = asyncio.run(session.compare())
     assert set(_categories(runs).values()) == {"left_only"}
     assert len(_categories(runs)) == 3
+
+
+def test_the_side_done_first_is_keyed_while_the_other_is_scanned(tmp_path, monkeypatch):
+    """The local side's scan is done long before the server's: it is keyed in
+    the meantime, and the comparison is the same as without that head start."""
+    import app.core.engine as engine
+
+    real = engine.compare_pair
+    got: dict = {}
+
+    async def spy(*a, **kw):
+        got.update(kw.get("indexed") or {})
+        return await real(*a, **kw)
+    monkeypatch.setattr(engine, "compare_pair", spy)
+
+    class SlowListing(ServerLike):
+        async def scan(self, *a, **kw):
+            await asyncio.sleep(0.3)  # a server that takes a while to list
+            return await super().scan(*a, **kw)
+
+    session, opener = _session(tmp_path)
+    monkeypatch.setattr(opener, "open", _open_with(opener, SlowListing))
+    runs = asyncio.run(session.compare())
+    assert set(got) == {"left"} and "only-left.txt" in got["left"].by_key
+    assert _categories(runs) == {"Case.txt": "left_only", "case.txt": "right_only",
+                                 "only-left.txt": "left_only"}
+
+
+def _open_with(opener, server_class):
+    """``opener.open`` with its server side served by ``server_class``."""
+    real_open = opener.open
+
+    async def open_(loc):
+        if not loc.is_sftp:
+            return await real_open(loc)
+        return server_class(loc.path, opener.log)
+    return open_

@@ -92,26 +92,23 @@ class BatchCopier:
                 size += n
             if group:
                 groups.append((side, group))
-        queue = iter(groups)
+        queue = iter(enumerate(groups))
         leftovers: list[PlanItem] = []
         # The other workers start once the first batch is read and on its way:
         # reading two batches at once would only delay the first one, and the
         # server has nothing to do until it comes.
         first_sent = asyncio.Event()
 
-        left = [len(groups)]
-
         async def worker(k: int) -> None:
             if k:
                 await first_sent.wait()
-            for side, group in queue:
+            for n, (side, group) in queue:
                 if self.ex.stopped or self.ex.cancel.cancelled:
                     return
-                left[0] -= 1
                 # Commands started ahead: this batch's, and the next one's.
                 warm = getattr(self.ex.fs[side], "warm_batches", None)
                 if warm is not None:
-                    warm(min(left[0] + 1, BATCHES_AT_ONCE))
+                    warm(min(len(groups) - n, BATCHES_AT_ONCE))
                 try:
                     leftovers.extend(await self._batch(side, group, first_sent))
                 finally:

@@ -467,7 +467,8 @@ class PairExecutor:
                                                           Action.CREATE_DIR_RIGHT)),
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
-        self._warm_batches(copies)
+        batched, copies = self._split_copies(copies)
+        self._warm_batches(batched)
         # (Each is a request or two: many at once, as for small files.)
         await self._parallel(file_deletes, SMALL_WINDOW)
         # Before moves (a move may land in a new folder); top down, and the
@@ -478,33 +479,37 @@ class PairExecutor:
             await self._run_item(item)
         for item in dir_deletes:
             await self._run_item(item)
-        await self._copies(copies)
+        await self._copies(batched, copies)
         self.cancel.raise_if_cancelled()
 
-    async def _copies(self, copies: list[PlanItem]) -> None:
-        """Copies: many small files at once where a side is remote, and new
-        small files to a server that can take them in batches (fast path)."""
+    def _split_copies(self, copies: list[PlanItem]) -> tuple[list[PlanItem], list[PlanItem]]:
+        """(new small files a batch may take, the other copies)."""
+        if not copies or self._inline_context() is not None:
+            return [], copies
+        from app.core.batch_copy import BatchCopier
+
+        return BatchCopier(self).split(copies)
+
+    async def _copies(self, batched: list[PlanItem], rest: list[PlanItem]) -> None:
+        """Copies: new small files to a server that can take them in batches
+        (fast path), the other small files many at once where a side is
+        remote, big ones ``parallel`` at a time."""
         if self._inline_context() is not None:
-            await self._parallel(copies)
+            await self._parallel(rest)
             return
         from app.core.batch_copy import BatchCopier
 
-        batcher = BatchCopier(self)
-        batched, rest = batcher.split(copies)
         small = [i for i in rest if self._copy_size(i) <= SMALL_FILE]
         big = [i for i in rest if self._copy_size(i) > SMALL_FILE]
-        await run_all([batcher.run(batched), self._parallel(small, SMALL_WINDOW),
+        await run_all([BatchCopier(self).run(batched), self._parallel(small, SMALL_WINDOW),
                        self._parallel(big)])
 
-    def _warm_batches(self, copies: list[PlanItem]) -> None:
+    def _warm_batches(self, batched: list[PlanItem]) -> None:
         """A side that takes new small files in batches starts the commands of
         its first batches now, while deletions and folders are done: a
         command takes a while to start on many servers."""
-        if not copies or self._inline_context() is not None:
-            return
         from app.core.batch_copy import BatchCopier
 
-        batched, _rest = BatchCopier(self).split(copies)
         for side in (Side.LEFT, Side.RIGHT):
             n = sum(1 for i in batched if i.action.target_side is side)
             warm = getattr(self.fs[side], "warm_batches", None)

@@ -7,6 +7,8 @@ clock shift) live here; the executor sees only the plan.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 from app.core.compare import PairComparison
@@ -48,14 +50,10 @@ def _copy_or_create(item: PlanItem, to: Side) -> Action:
     return CREATE_DIR_ON[to] if src.kind is Kind.DIR else COPY_TO[to]
 
 
-def _one_way(item: PlanItem, to: Side, mirror: bool) -> Action:
-    """Mirror / update: ``to.other`` is the source."""
-    return _one_way_rule(to, mirror)(item)
-
-
+@functools.cache
 def _one_way_rule(to: Side, mirror: bool):
-    """:func:`_one_way` for one direction, as a function of the row alone (a
-    plan decides thousands of rows with the same settings)."""
+    """Mirror / update (``to.other`` is the source), as a function of the row
+    alone: a plan decides thousands of rows with the same settings."""
     src_only = Category.LEFT_ONLY if to is Side.RIGHT else Category.RIGHT_ONLY
     tgt_only = Category.RIGHT_ONLY if to is Side.RIGHT else Category.LEFT_ONLY
     src_newer = Category.LEFT_NEWER if to is Side.RIGHT else Category.RIGHT_NEWER
@@ -151,7 +149,7 @@ def default_action(item: PlanItem, key: str, settings: SyncSettings,
     if v is Variant.CUSTOM:
         return _custom(item, settings)
     to = Side.RIGHT if settings.direction is Direction.TO_RIGHT else Side.LEFT
-    return _one_way(item, to, mirror=v is Variant.MIRROR)
+    return _one_way_rule(to, v is Variant.MIRROR)(item)
 
 
 def plan_pair(cmp: PairComparison, settings: SyncSettings, *,

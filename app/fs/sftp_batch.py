@@ -114,7 +114,7 @@ def tar_header(name: bytes, size: int, mtime: int, mode: int, kind: bytes = tarf
 
 
 def _tar_members(files: list[StageFile], umask: int) -> tuple[dict, list[tuple]]:
-    """Tar headers of the folder links, and per file put in, (index, staged
+    """Tar headers of the staging folders and their links, and per file put in, (index, staged
     name, size, secs, mode, bytes of its header and data).
 
     Runs in a worker thread. A file that cannot be read, or whose size is no
@@ -138,11 +138,14 @@ def _tar_members(files: list[StageFile], umask: int) -> tuple[dict, list[tuple]]
         if parent not in folders:
             # Folder k of the batch: its files go to k/, and k.to is a link to
             # the real folder, made by tar from the header: no name of ours
-            # ever goes through the shell.
+            # ever goes through the shell. The archive starts with all the
+            # folders: on ext4, files written into folders made beforehand
+            # were staged about three times faster than when tar makes
+            # each folder as its first file comes (tests/benchmarks/README.md).
             k = len(folders)
-            folders[parent] = (k, tar_header(
-                b"%d.to" % k, 0, secs, 0o644, tarfile.SYMTYPE,
-                _up(parent).encode("utf-8", "surrogateescape")))
+            folders[parent] = (k, tar_header(b"%d" % k, 0, 0, 0o700, tarfile.DIRTYPE)
+                               + tar_header(b"%d.to" % k, 0, secs, 0o644, tarfile.SYMTYPE,
+                                            _up(parent).encode("utf-8", "surrogateescape")))
         k = folders[parent][0]
         name = b"%d/%s" % (k, base.encode("utf-8", "surrogateescape"))
         head = tar_header(name, f.size, secs, mode)

@@ -137,7 +137,7 @@ def test_sftp_only_account_falls_back(sftp_only_env, tmp_path, staged_log):
     assert _reserved(sftp_only_env.root) == []
 
 
-@pytest.mark.parametrize("broken", ["no-such-tar-here -x", "head -c 7000 | tar -x",
+@pytest.mark.parametrize("broken", ["no-such-tar-here -x", "head -c 30000 | tar -x",
                                     "tar --no-such-option -x"],
                          ids=["tar-missing", "tar-fails-mid-archive", "tar-not-gnu"])
 def test_server_tar_missing_or_failing_falls_back(sftp_env, tmp_path, staged_log, monkeypatch,

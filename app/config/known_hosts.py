@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.config.paths import app_paths
 

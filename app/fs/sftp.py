@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.config.credentials import CredentialStore
 from app.config.known_hosts import KnownHosts

@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.core.events import CancelToken
 from app.fs.base import RESERVED_PREFIX, ConnectionLost, FsError, NotEmpty, Unavailable

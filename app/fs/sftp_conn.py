@@ -13,7 +13,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.config.credentials import CredentialError, CredentialStore
 from app.config.known_hosts import HostKeyStatus, HostKeyVerdict, KnownHosts

@@ -17,7 +17,7 @@ import logging
 import struct
 from collections.abc import Iterable
 
-import asyncssh
+from app.sshlib import asyncssh
 from asyncssh.constants import (
     FXF_CREAT, FXF_EXCL, FXF_WRITE, FXP_CLOSE, FXP_FSETSTAT, FXP_FSTAT, FXP_OPEN, FXP_OPENDIR,
     FXP_RENAME, FXP_STAT, FXP_STATUS, FXP_WRITE,

@@ -15,7 +15,7 @@ import asyncio
 import struct
 from typing import NamedTuple
 
-import asyncssh
+from app.sshlib import asyncssh
 from asyncssh import sftp as _sftp
 
 from app.fs.sftp_lean import Lean

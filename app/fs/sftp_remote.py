@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.core.events import CancelToken
 from app.fs.base import ConnectionLost, ScanOptions, ScanResult

@@ -16,7 +16,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING
 
-import asyncssh
+from app.sshlib import asyncssh
 
 from app.core.events import Cancelled, CancelToken
 from app.fs import base

@@ -34,7 +34,7 @@ import logging
 import os
 import time
 
-import asyncssh
+from app.sshlib import asyncssh
 
 _NO_IGNORE = "_syncpane_no_ignore"
 # Outgoing ciphers that take a fresh nonce or counter per packet.

@@ -1,13 +1,13 @@
 """New small files to a server in batches: the executor's side of the fast path.
 
 A backend that offers ``write_many`` (SFTP with remote commands allowed)
-takes a whole group of new small local files at once: once they are read, the
-sources are looked at again and only those still as compared are sent; each is
-staged under a reserved name, checked on the server, and put under its real
-name only where nothing is (a hard link, which never replaces a file). Every
-file the
-batch did not place, for whatever reason, is copied the ordinary way, with the
-ordinary checks (a name taken meanwhile: a Skip), retries and per-item errors.
+takes a whole group of new small local files at once, and sends them as they
+are read; after its read, each source is looked at again, and only one still
+as compared, staged under a reserved name and checked on the server, is put
+under its real name, only where nothing is (a hard link, which never replaces
+a file). Every file the batch did not place, for whatever reason, is copied
+the ordinary way, with the ordinary checks (a name taken meanwhile: a Skip),
+retries and per-item errors.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ class BatchCopier:
                 groups.append((side, group))
         queue = iter(enumerate(groups))
         leftovers: list[PlanItem] = []
-        # The other workers start once the first batch is read and on its way:
-        # reading two batches at once would only delay the first one, and the
-        # server has nothing to do until it comes.
+        # The other workers start once the first batch's first files are read
+        # and on their way: reading two batches at once would only delay the
+        # first one, and the server has nothing to do until it comes.
         first_sent = asyncio.Event()
 
         async def worker(k: int) -> None:
@@ -121,7 +121,7 @@ class BatchCopier:
     async def _batch(self, side: Side, items: list[PlanItem],
                      sending: asyncio.Event) -> list[PlanItem]:
         """Stage and place one group; returns the items to copy the ordinary way.
-        ``sending`` is set once its files are read and about to go."""
+        ``sending`` is set once its first files are read and about to go."""
         ex = self.ex
         if ex.cancel.paused:
             await asyncio.to_thread(ex.cancel.wait_if_paused)

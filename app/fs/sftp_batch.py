@@ -27,11 +27,12 @@ compared or synced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 import stat as stat_mod
 import tarfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ BEGIN = b"SYNCPANE-BEGIN;"  # starts our answer to the listing
 # bits: NUL-terminated.
 VERIFY_FORMAT = r"%P\0%s\0%T@\0%m\0"
 CHUNK = 1024 * 1024
+READ_GROUP = 256  # files read (then looked at again) at a time while a batch streams
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,27 +115,37 @@ def tar_header(name: bytes, size: int, mtime: int, mode: int, kind: bytes = tarf
     return head[:148] + b"%06o\0" % sum(head) + head[155:]
 
 
-def _tar_members(files: list[StageFile], umask: int) -> tuple[dict, list[tuple]]:
-    """Tar headers of the staging folders and their links, and per file put in, (index, staged
-    name, size, secs, mode, bytes of its header and data).
+@dataclass(slots=True)
+class Member:
+    """One file of a batch's archive."""
 
-    Runs in a worker thread. A file that cannot be read, or whose size is no
-    longer the compared one, is left out (the ordinary route will see why).
+    index: int  # in the batch's files
+    name: bytes  # its staged name, ``k/NAME``
+    size: int
+    secs: int
+    mode: int
+    head: bytes  # its tar header (more than one block for a long name)
+
+    @property
+    def length(self) -> int:
+        """Its bytes in the archive: header, data, padding to a block."""
+        return len(self.head) + self.size + (-self.size % 512)
+
+
+def _tar_plan(files: list[StageFile], umask: int) -> tuple[list[bytes], list[Member]]:
+    """Tar headers of the staging folders and their links, and the members.
+
+    Nothing is read here: the headers come from the compared sizes, so the
+    archive's length is known (the command's first line) before its first file
+    is read, and files are sent as they are read (:func:`_read_group`).
     """
     folders: dict[str, tuple[int, bytes]] = {}
-    sent: list[tuple] = []
+    members: list[Member] = []
     for i, f in enumerate(files):
         parent, _, base = f.target.rpartition("/")
         secs = f.mtime_ns // 1_000_000_000
         if secs < 0:
             continue  # before 1970: not for tar headers; the ordinary route sets it
-        try:
-            with open(f.local_path, "rb") as src:
-                data = src.read(f.size + 1)
-        except OSError:
-            continue
-        if len(data) != f.size:
-            continue
         mode = (f.mode if f.mode is not None else 0o666 & ~umask) & 0o7777
         if parent not in folders:
             # Folder k of the batch: its files go to k/, and k.to is a link to
@@ -148,9 +160,23 @@ def _tar_members(files: list[StageFile], umask: int) -> tuple[dict, list[tuple]]
                                             _up(parent).encode("utf-8", "surrogateescape")))
         k = folders[parent][0]
         name = b"%d/%s" % (k, base.encode("utf-8", "surrogateescape"))
-        head = tar_header(name, f.size, secs, mode)
-        sent.append((i, name, f.size, secs, mode, head + data + b"\0" * (-f.size % 512)))
-    return folders, sent
+        members.append(Member(i, name, f.size, secs, mode, tar_header(name, f.size, secs, mode)))
+    return [h for _k, h in folders.values()], members
+
+
+def _read_group(files: list[StageFile], group: list[Member]) -> list[bytes | None]:
+    """Each member's bytes, or None where the file cannot be read or no longer
+    has the compared size (the ordinary route will see why). Runs in a worker
+    thread."""
+    out: list[bytes | None] = []
+    for m in group:
+        try:
+            with open(files[m.index].local_path, "rb") as src:
+                data = src.read(m.size + 1)
+        except OSError:
+            data = None
+        out.append(data if data is not None and len(data) == m.size else None)
+    return out
 
 
 def _up(parent: str) -> str:
@@ -230,8 +256,8 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
     is in place now (False: copy it the ordinary way). None when the route
     cannot be used here (then nothing was placed).
 
-    ``recheck(indexes)`` says, once the files are read, which sources are
-    still as compared; only those are sent.
+    ``recheck(indexes)`` says, for a group of files just read, which sources
+    are still as compared; only those are placed.
     """
     if not files or fs.options.remote_commands != "auto":
         return None
@@ -254,9 +280,7 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         # The command starts while the files are read: it waits for the size.
         starting = asyncio.ensure_future(_start(fs, entry, batch_command(fs.root, folder)))
     try:
-        folders, sent = await asyncio.to_thread(_tar_members, files, entry.umask or 0)
-        still = await recheck([m[0] for m in sent]) if sent else []
-        sent = [m for m, ok in zip(sent, still, strict=True) if ok]
+        heads, members = await asyncio.to_thread(_tar_plan, files, entry.umask or 0)
         cancel.raise_if_cancelled()
         proc = await starting
         if proc is None and ahead:
@@ -271,24 +295,56 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         # No session for the command (the server's limit of sessions at once):
         # this batch goes the plain way; the next one may find a session free.
         return None
-    if not sent:
+    if not members:
         await _abandon(starting)  # (it ends at once, before making anything)
         return [False] * len(files)
-    archive = b"".join([h for _k, h in folders.values()] + [m[5] for m in sent])
-    archive += b"\0" * (2 * 512)
-    archive += b"\0" * (-len(archive) % tarfile.RECORDSIZE)
-    expected = {m[1]: m[2:5] for m in sent}
+    body = sum(map(len, heads)) + sum(m.length for m in members)
+    length = body + 2 * 512
+    length += -length % tarfile.RECORDSIZE
+    sendable: set[bytes] = set()  # read whole, and still as compared once read
+
+    async def archive():
+        """The size line, then the archive, read a group of files at a time
+        (the next group is read while this one goes). A file that cannot be
+        read whole goes as zeros under its staged name, and is not placed;
+        nor is one whose source changed since the comparison."""
+        yield b"%d\n" % length + b"".join(heads)
+        groups = [members[g:g + READ_GROUP] for g in range(0, len(members), READ_GROUP)]
+        reading = asyncio.ensure_future(asyncio.to_thread(_read_group, files, groups[0]))
+        try:
+            for n, group in enumerate(groups):
+                datas = await reading
+                if n + 1 < len(groups):
+                    reading = asyncio.ensure_future(
+                        asyncio.to_thread(_read_group, files, groups[n + 1]))
+                read = [m for m, d in zip(group, datas, strict=True) if d is not None]
+                # Looked at after the read: still as compared? Then what was
+                # read is what was compared.
+                still = await recheck([m.index for m in read]) if read else []
+                sendable.update(m.name for m, ok in zip(read, still, strict=True) if ok)
+                parts = []
+                for m, d in zip(group, datas, strict=True):
+                    parts += (m.head, bytes(m.size) if d is None else d, bytes(-m.size % 512))
+                yield b"".join(parts)
+        finally:
+            if not reading.done():
+                reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
+        yield bytes(length - body)
+
+    def expected() -> dict[bytes, tuple[int, int, int]]:
+        return {m.name: (m.size, m.secs, m.mode) for m in members if m.name in sendable}
 
     def answer(listing_out: bytes) -> bytes:
         """Link only the staged files the listing shows exactly as sent."""
         listing = parse_listing(listing_out)
         if listing is None:
             return b""  # no marker: nothing will be placed
-        return BEGIN + link_archive([n for n, want in expected.items()
+        return BEGIN + link_archive([n for n, want in expected().items()
                                      if listing.get(n) == want])
 
     try:
-        out = await _stream(fs, entry, proc, [b"%d\n" % len(archive), archive], cancel, answer)
+        out = await _stream(fs, entry, proc, archive(), cancel, answer)
     except BaseException:
         await discard_batch(fs, StagedBatch(folder))
         raise
@@ -299,10 +355,10 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
     entry.can_stage = True
     before, _, after = out.partition(LISTED_MARK)
     listing = parse_listing(before)
-    ok_names = {n for n, want in expected.items() if listing and listing.get(n) == want}
+    ok_names = {n for n, want in expected().items() if listing and listing.get(n) == want}
     wanted = [False] * len(files)
-    for m in sent:
-        wanted[m[0]] = m[1] in ok_names
+    for m in members:
+        wanted[m.index] = m.name in ok_names
     # (Every listed path holds a "/", so a whole record equal to the end mark is ours.)
     if not after.startswith(PLACED_MARK) or not after.endswith(b"\0" + END_MARK):
         # Cut during the placing (or its report): look at what is there now.
@@ -310,8 +366,8 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         return await _placed_anyway(fs, files, wanted)
     left = set(after[len(PLACED_MARK):-len(END_MARK)].split(b"\0"))
     placed = [False] * len(files)
-    for m in sent:
-        placed[m[0]] = wanted[m[0]] and m[1] not in left
+    for m in members:
+        placed[m.index] = wanted[m.index] and m.name not in left
     return placed
 
 
@@ -388,9 +444,10 @@ async def _abandon(starting: asyncio.Future) -> None:
         proc.close()
 
 
-async def _stream(fs: SftpFS, entry, proc, pieces: list[bytes],
+async def _stream(fs: SftpFS, entry, proc, pieces: AsyncIterator[bytes],
                   cancel: CancelToken, answer=None) -> bytes | None:
-    """Feed ``pieces`` to the started command ``proc``; its stdout after our marker.
+    """Feed ``pieces`` (made while earlier ones go) to the started command
+    ``proc``; its stdout after our marker.
 
     With ``answer``: once the output holds LISTED_MARK, ``answer(output up to
     it)`` is written to stdin as well, then stdin ends. None when the command
@@ -404,13 +461,18 @@ async def _stream(fs: SftpFS, entry, proc, pieces: list[bytes],
     listed = asyncio.Event()
 
     async def feed() -> None:
-        data = b"".join(pieces)
-        for k in range(0, len(data), CHUNK):
-            if cancel.cancelled or listed.is_set():
+        async with contextlib.aclosing(pieces):
+            async for data in pieces:
+                last[0] = loop.time()  # (making a piece is progress too)
+                for k in range(0, len(data), CHUNK):
+                    if cancel.cancelled or listed.is_set():
+                        break
+                    proc.stdin.write(data[k:k + CHUNK])
+                    await proc.stdin.drain()
+                    last[0] = loop.time()
+                else:
+                    continue
                 break
-            proc.stdin.write(data[k:k + CHUNK])
-            await proc.stdin.drain()
-            last[0] = loop.time()
         if answer is not None:
             await listed.wait()
             out = b"".join(out_chunks)

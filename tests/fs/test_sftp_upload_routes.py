@@ -178,6 +178,40 @@ def test_staged_file_changed_on_the_server_is_not_placed(sftp_env, tmp_path, mon
     assert _reserved(sftp_env.root) == []
 
 
+@pytest.mark.parametrize("change", ["size", "content"])
+def test_source_changed_while_its_batch_streams_is_not_placed(sftp_env, tmp_path, staged_log,
+                                                              monkeypatch, change):
+    """A batch sends its files as it reads them, a few at a time. A file that
+    has another size when read (it goes as zeros), or that changes just after
+    its read (same size, new time), is never put in place; the ordinary route
+    then finds it changed since the comparison and leaves it alone."""
+    monkeypatch.setattr(sftp_batch, "READ_GROUP", 5)  # many groups per batch
+    local = tmp_path / "local"
+    _tree(local, n=40)
+    victim = sorted(local.rglob("*.dat"))[17]
+    real_read = sftp_batch._read_group
+
+    def read(files, group):
+        mine = any(files[m.index].local_path == str(victim) for m in group)
+        if mine and change == "size":
+            victim.write_bytes(b"longer now " * 600)
+        out = real_read(files, group)
+        if mine and change == "content":
+            victim.write_bytes(os.urandom(victim.stat().st_size))
+            os.utime(victim, (T0 + 999, T0 + 999))
+        return out
+    monkeypatch.setattr(sftp_batch, "_read_group", read)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert staged_log and all(entry is not None for entry in staged_log), staged_log
+    assert sum(a for a, _s in staged_log) - sum(s for _a, s in staged_log) == 1
+    want = _snapshot(local)
+    del want[os.path.relpath(victim, local).encode()]
+    assert _snapshot(sftp_env.root) == want  # every other file exact; that one absent
+    assert _reserved(sftp_env.root) == []
+    assert code == 1 and doc["summary"]["skipped"] == 1, (code, doc, err)
+    assert "since the comparison" in str(doc), doc
+
+
 def test_stale_staging_folder_is_removed_by_the_next_sync(sftp_env, tmp_path):
     stale = sftp_env.root / ".syncpane-stage-0123456789ab"
     stale.mkdir()

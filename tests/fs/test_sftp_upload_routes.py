@@ -309,6 +309,11 @@ def test_tar_header_is_byte_for_byte_what_tarfile_makes(name, numbers):
         info.linkname = link.decode("utf-8", "surrogateescape")
         want = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
         assert sftp_batch.tar_header(name, size, mtime, mode, kind, link) == want
+    if len(name) < 100:  # a folder (tarfile ends its name with a slash)
+        info = tarfile.TarInfo(name.decode("utf-8", "surrogateescape"))
+        info.mtime, info.mode, info.type = mtime, mode, tarfile.DIRTYPE
+        want = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+        assert sftp_batch.tar_header(name + b"/", 0, mtime, mode, tarfile.DIRTYPE) == want
 
 
 def test_link_archive_reads_back_as_links_through_each_folder():

@@ -73,8 +73,13 @@ class BatchCopier:
         """How many batches of ``n`` new files to one side run at once."""
         return 1 if n <= FIRST_BATCH else BATCHES_AT_ONCE
 
-    async def run(self, items: list[PlanItem]) -> None:
-        """Copy ``items`` (from :meth:`split`) in batches, a few batches at once."""
+    async def run(self, items: list[PlanItem], placing: asyncio.Event | None = None) -> None:
+        """Copy ``items`` (from :meth:`split`) in batches, a few batches at once.
+
+        With ``placing``, this may start before the executor has made the
+        folders: files are read and sent (staged) meanwhile, and none is put in
+        place before ``placing`` is set.
+        """
         from app.core.execute import SMALL_WINDOW
 
         groups = []
@@ -110,18 +115,21 @@ class BatchCopier:
                 if warm is not None:
                     warm(min(len(groups) - n, BATCHES_AT_ONCE))
                 try:
-                    leftovers.extend(await self._batch(side, group, first_sent))
+                    leftovers.extend(await self._batch(side, group, first_sent, placing))
                 finally:
                     first_sent.set()
 
         from app.core.execute import run_all
         await run_all([worker(k) for k in range(min(BATCHES_AT_ONCE, len(groups)))])
+        if placing is not None:
+            await placing.wait()  # (a batch that could not be used at all did not wait)
         await self.ex._parallel(leftovers, SMALL_WINDOW)
 
-    async def _batch(self, side: Side, items: list[PlanItem],
-                     sending: asyncio.Event) -> list[PlanItem]:
+    async def _batch(self, side: Side, items: list[PlanItem], sending: asyncio.Event,
+                     placing: asyncio.Event | None = None) -> list[PlanItem]:
         """Stage and place one group; returns the items to copy the ordinary way.
-        ``sending`` is set once its first files are read and about to go."""
+        ``sending`` is set once its first files are read and about to go; the
+        places are looked at once ``placing`` is set (see :meth:`run`)."""
         ex = self.ex
         if ex.cancel.paused:
             await asyncio.to_thread(ex.cancel.wait_if_paused)
@@ -137,7 +145,6 @@ class BatchCopier:
                 rest.append(item)  # the ordinary route says why
             else:
                 ready.append((item, src, tname))
-        ready = await self._targets_free(side, ready, rest)
         if not ready:
             return rest
         from app.fs.sftp_batch import StageFile
@@ -151,7 +158,13 @@ class BatchCopier:
                 return await self._source_now(S, [ready[k][1] for k in indexes])
             finally:
                 sending.set()
-        placed = await T.write_many(files, ex.cancel, recheck)
+        async def placeable() -> list[bool]:
+            if placing is not None:
+                await placing.wait()
+            if ex.stopped or ex.cancel.cancelled:
+                return [False] * len(ready)  # a failure stopped the run: nothing new now
+            return await self._targets_free(side, ready)
+        placed = await T.write_many(files, ex.cancel, recheck, placeable)
         if placed is None:
             return rest + [r[0] for r in ready]
         for (item, src, tname), ok in zip(ready, placed, strict=True):
@@ -186,38 +199,41 @@ class BatchCopier:
                 out.append(False)
         return out
 
-    async def _targets_free(self, side: Side, ready: list, rest: list) -> list:
-        """Parents are made first; then targets must still be free: looked at,
-        unless in a folder this run made (placing never replaces a file anyway)."""
+    async def _targets_free(self, side: Side, ready: list) -> list[bool]:
+        """Per ``(item, source, target name)``: may the target be taken? Its
+        folder is made if need be; then the name must still be free: looked
+        at, unless in a folder this run made (placing never replaces a file
+        anyway). The ordinary route says why where one may not."""
         ex = self.ex
         T = ex.fs[side]
-        by_parent: dict[str, list] = {}
-        for r in ready:
-            by_parent.setdefault(posixpath.dirname(r[2]), []).append(r)
-        have = []
+        by_parent: dict[str, list[int]] = {}
+        for k, r in enumerate(ready):
+            by_parent.setdefault(posixpath.dirname(r[2]), []).append(k)
+        free = [False] * len(ready)
+        have: list[int] = []
         for parent in sorted(by_parent):
             try:
                 await ex._ensure_dir(side, parent)
             except FsError:
-                rest.extend(r[0] for r in by_parent[parent])
                 continue
             have.extend(by_parent[parent])
         created = ex._created_dirs[side]
         sem = asyncio.Semaphore(ex.parallel * 8)
-        free = [r for r in have if posixpath.dirname(r[2]) in created]
+        looks = []
+        for k in have:
+            if posixpath.dirname(ready[k][2]) in created:
+                free[k] = True
+            else:
+                looks.append(k)
 
-        async def look(r) -> None:
+        async def look(k: int) -> None:
             async with sem:
                 try:
-                    ok = await T.stat(r[2]) is None
+                    free[k] = await T.stat(ready[k][2]) is None
                 except FsError:
-                    ok = False
-            if ok:
-                free.append(r)
-            else:
-                rest.append(r[0])
+                    free[k] = False
         from app.core.execute import run_all
-        await run_all([look(r) for r in have if posixpath.dirname(r[2]) not in created])
+        await run_all([look(k) for k in looks])
         return free
 
     async def _placed(self, side: Side, item: PlanItem, src, tname: str) -> None:

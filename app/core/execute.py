@@ -469,17 +469,34 @@ class PairExecutor:
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
         batched, copies = self._split_copies(copies)
         self._warm_batches(batched)
-        # (Each is a request or two: many at once, as for small files.)
-        await self._parallel(file_deletes, SMALL_WINDOW)
-        # Before moves (a move may land in a new folder); top down, and the
-        # folders of one depth at once (their parents exist by then).
-        for _depth, level in itertools.groupby(mkdirs, key=lambda i: i.path.count("/")):
-            await self._parallel(list(level), SMALL_WINDOW)
-        for item in moves:  # before folder deletions: a move may empty a folder
-            await self._run_item(item)
-        for item in dir_deletes:
-            await self._run_item(item)
-        await self._copies(batched, copies)
+        early = None
+        if batched and not (deletes or moves):
+            # Nothing to free first: the batches read and send their files
+            # while the folders are made, and place them once they are.
+            from app.core.batch_copy import BatchCopier
+
+            placing = asyncio.Event()
+            early = asyncio.ensure_future(BatchCopier(self).run(batched, placing))
+            batched = []
+        try:
+            # (Each is a request or two: many at once, as for small files.)
+            await self._parallel(file_deletes, SMALL_WINDOW)
+            # Before moves (a move may land in a new folder); top down, and the
+            # folders of one depth at once (their parents exist by then).
+            for _depth, level in itertools.groupby(mkdirs, key=lambda i: i.path.count("/")):
+                await self._parallel(list(level), SMALL_WINDOW)
+            for item in moves:  # before folder deletions: a move may empty a folder
+                await self._run_item(item)
+            for item in dir_deletes:
+                await self._run_item(item)
+            if early is not None:
+                placing.set()
+            await self._copies(batched, copies, early)
+        except BaseException:
+            if early is not None:
+                early.cancel()
+                await asyncio.gather(early, return_exceptions=True)
+            raise
         self.cancel.raise_if_cancelled()
 
     def _split_copies(self, copies: list[PlanItem]) -> tuple[list[PlanItem], list[PlanItem]]:
@@ -490,10 +507,12 @@ class PairExecutor:
 
         return BatchCopier(self).split(copies)
 
-    async def _copies(self, batched: list[PlanItem], rest: list[PlanItem]) -> None:
+    async def _copies(self, batched: list[PlanItem], rest: list[PlanItem],
+                      started: asyncio.Future | None = None) -> None:
         """Copies: new small files to a server that can take them in batches
-        (fast path), the other small files many at once where a side is
-        remote, big ones ``parallel`` at a time."""
+        (fast path; ``started``: batches already under way), the other small
+        files many at once where a side is remote, big ones ``parallel`` at a
+        time."""
         if self._inline_context() is not None:
             await self._parallel(rest)
             return
@@ -501,8 +520,8 @@ class PairExecutor:
 
         small = [i for i in rest if self._copy_size(i) <= SMALL_FILE]
         big = [i for i in rest if self._copy_size(i) > SMALL_FILE]
-        await run_all([BatchCopier(self).run(batched), self._parallel(small, SMALL_WINDOW),
-                       self._parallel(big)])
+        await run_all([started if started is not None else BatchCopier(self).run(batched),
+                       self._parallel(small, SMALL_WINDOW), self._parallel(big)])
 
     def _warm_batches(self, batched: list[PlanItem]) -> None:
         """A side that takes new small files in batches starts the commands of

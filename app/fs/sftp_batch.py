@@ -251,16 +251,20 @@ def parse_listing(out: bytes) -> dict[bytes, tuple[int, int, int]] | None:
 
 
 Recheck = Callable[[list[int]], Awaitable[list[bool]]]
+Placeable = Callable[[], Awaitable[list[bool]]]
 
 
 async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
-                    recheck: Recheck) -> list[bool] | None:
+                    recheck: Recheck, placeable: Placeable | None = None) -> list[bool] | None:
     """Put ``files`` in place through one batch command; per file, whether it
     is in place now (False: copy it the ordinary way). None when the route
     cannot be used here (then nothing was placed).
 
     ``recheck(indexes)`` says, for a group of files just read, which sources
-    are still as compared; only those are placed.
+    are still as compared; only those are placed. ``placeable()``, awaited
+    once the files are staged and before any is placed, says per file whether
+    its place may be taken now (its folder made, its name free): the files
+    are sent while the executor still makes the folders.
     """
     if not files or fs.options.remote_commands != "auto":
         return None
@@ -338,11 +342,17 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
     def expected() -> dict[bytes, tuple[int, int, int]]:
         return {m.name: (m.size, m.secs, m.mode) for m in members if m.name in sendable}
 
-    def answer(listing_out: bytes) -> bytes:
-        """Link only the staged files the listing shows exactly as sent."""
+    async def answer(listing_out: bytes) -> bytes:
+        """Link only the staged files the listing shows exactly as sent, to
+        places that may be taken."""
         listing = parse_listing(listing_out)
         if listing is None:
             return b""  # no marker: nothing will be placed
+        if placeable is not None:
+            may = await placeable()
+            for m in members:
+                if not may[m.index]:
+                    sendable.discard(m.name)
         return BEGIN + link_archive([n for n, want in expected().items()
                                      if listing.get(n) == want])
 
@@ -452,14 +462,16 @@ async def _stream(fs: SftpFS, entry, proc, pieces: AsyncIterator[bytes],
     """Feed ``pieces`` (made while earlier ones go) to the started command
     ``proc``; its stdout after our marker.
 
-    With ``answer``: once the output holds LISTED_MARK, ``answer(output up to
-    it)`` is written to stdin as well, then stdin ends. None when the command
+    With ``answer``: once the output holds LISTED_MARK, what ``answer(output
+    up to it)`` gives is written to stdin as well, then stdin ends (while it
+    is awaited, the command is waiting for us, not stalled). None when the command
     is not ours to trust (exec refused, a forced command, a non-zero exit).
     Bytes must keep moving one way or the other: ``timeout`` seconds with
     neither input taken nor output given end it (None).
     """
     loop = asyncio.get_running_loop()
     last = [loop.time()]
+    answering = [False]
     out_chunks: list[bytes] = []
     listed = asyncio.Event()
 
@@ -480,7 +492,12 @@ async def _stream(fs: SftpFS, entry, proc, pieces: AsyncIterator[bytes],
             await listed.wait()
             out = b"".join(out_chunks)
             if LISTED_MARK in out and out.startswith(MARK):
-                reply = answer(out[len(MARK):].partition(LISTED_MARK)[0])
+                answering[0] = True
+                try:
+                    reply = await answer(out[len(MARK):].partition(LISTED_MARK)[0])
+                finally:
+                    answering[0] = False
+                    last[0] = loop.time()
                 if reply:
                     proc.stdin.write(reply)
                     await proc.stdin.drain()
@@ -508,7 +525,7 @@ async def _stream(fs: SftpFS, entry, proc, pieces: AsyncIterator[bytes],
                                return_when=asyncio.FIRST_EXCEPTION)
             if any(t.done() and not t.cancelled() and t.exception() for t in tasks):
                 break
-            if loop.time() - last[0] > fs.timeout or cancel.cancelled:
+            if cancel.cancelled or (not answering[0] and loop.time() - last[0] > fs.timeout):
                 break
         failed = [t for t in tasks if not t.done() or t.cancelled() or t.exception()]
         if failed:

@@ -10,6 +10,7 @@ import asyncio
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,15 +82,15 @@ def staged_log(monkeypatch):
     log: list = []
     real = sftp_batch.put_files
 
-    async def spy(fs, files, cancel, recheck):
-        placed = await real(fs, files, cancel, recheck)
+    async def spy(fs, files, cancel, recheck, placeable=None):
+        placed = await real(fs, files, cancel, recheck, placeable)
         log.append(None if placed is None else (len(files), sum(placed)))
         return placed
     monkeypatch.setattr(sftp_batch, "put_files", spy)
     return log
 
 
-def _sync(tmp_path, env, local, remote_commands="auto", port=None):
+def _sync(tmp_path, env, local, remote_commands="auto", port=None, timeout=10):
     """Mirror ``local`` to the server folder (through ``port`` if given: a relay)."""
     port = port or env.server.port
     _trust(env)
@@ -101,8 +102,8 @@ def _sync(tmp_path, env, local, remote_commands="auto", port=None):
     job = _job(tmp_path, env, str(local), f"sftp://{env.server.user}@127.0.0.1:{port}{env.root}",
                sync={"variant": "mirror", "deletion": "permanent", "max_delete_percent": 100},
                connections={f"{env.server.user}@127.0.0.1:{port}": {
-                   "auth": "key", "key_file": str(env.server.client_key), "timeout_seconds": 10,
-                   "remote_commands": remote_commands}})
+                   "auth": "key", "key_file": str(env.server.client_key),
+                   "timeout_seconds": timeout, "remote_commands": remote_commands}})
     return _run("sync", job, "--force")
 
 
@@ -210,6 +211,87 @@ def test_source_changed_while_its_batch_streams_is_not_placed(sftp_env, tmp_path
     assert _reserved(sftp_env.root) == []
     assert code == 1 and doc["summary"]["skipped"] == 1, (code, doc, err)
     assert "since the comparison" in str(doc), doc
+
+
+def test_batches_stream_while_folders_are_made_and_place_after(sftp_env, tmp_path, staged_log,
+                                                              monkeypatch):
+    """With nothing to delete first, batches read and send their files while
+    the folders are still being made, and put nothing in place before the
+    last folder is made; a wait for the folders longer than the stall limit
+    is not taken for a stalled server."""
+    from app.core.execute import PairExecutor
+
+    events: list[tuple[str, float]] = []
+    real_create, real_read = PairExecutor._create_dir, sftp_batch._read_group
+    real_links = sftp_batch.link_archive
+
+    async def slow_create(self, item, to):
+        await asyncio.sleep(0.4)  # 7 folders, 2 levels: over 2 s in all
+        out = await real_create(self, item, to)
+        events.append(("folder made", time.monotonic()))
+        return out
+
+    def read(files, group):
+        events.append(("files read", time.monotonic()))
+        return real_read(files, group)
+
+    def links(names):
+        events.append(("links", time.monotonic()))
+        return real_links(names)
+    monkeypatch.setattr(PairExecutor, "_create_dir", slow_create)
+    monkeypatch.setattr(sftp_batch, "_read_group", read)
+    monkeypatch.setattr(sftp_batch, "link_archive", links)
+    local = tmp_path / "local"
+    _tree(local, n=40)
+    code, doc, err = _sync(tmp_path, sftp_env, local, timeout=1)
+    assert code == 0, (doc, err)
+    assert staged_log and all(e is not None for e in staged_log), staged_log
+    assert sum(s for _a, s in staged_log) == sum(a for a, _s in staged_log) > 40
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+    first_read = min(t for what, t in events if what == "files read")
+    last_folder = max(t for what, t in events if what == "folder made")
+    first_links = min(t for what, t in events if what == "links")
+    assert first_read < last_folder <= first_links, events
+
+
+@pytest.mark.parametrize("errors", ["stop", "continue"])
+def test_folder_blocked_on_the_server_keeps_its_files_out(sftp_env, tmp_path, staged_log,
+                                                          monkeypatch, errors):
+    """A file put on the server where a new folder goes, after the comparison:
+    that folder fails and that file is left as it is. With ``errors: stop``
+    the run stops there: no file is put in place, though the batches were
+    already sending. With ``continue``, the folder's files are never placed
+    (an error each) and everything else arrives exactly."""
+    from app.core.execute import PairExecutor
+
+    real_plan = PairExecutor._run_plan
+
+    async def someone_first(self):
+        (sftp_env.root / "d1").write_bytes(b"not a folder")
+        return await real_plan(self)
+    monkeypatch.setattr(PairExecutor, "_run_plan", someone_first)
+    local = tmp_path / "local"
+    _tree(local, n=40)
+    _trust(sftp_env)
+    job = _job(tmp_path, sftp_env, str(local), f"sftp://{sftp_env.server.user}@127.0.0.1:"
+               f"{sftp_env.server.port}{sftp_env.root}",
+               sync={"variant": "mirror", "deletion": "permanent", "max_delete_percent": 100},
+               errors=errors)
+    code, doc, err = _run("sync", job, "--force")
+    assert code == 2, (doc, err)
+    assert (sftp_env.root / "d1").read_bytes() == b"not a folder"
+    got = _snapshot(sftp_env.root)
+    del got[b"d1"]
+    assert _reserved(sftp_env.root) == []
+    failed = {e["path"] for e in doc["errors"]}
+    assert failed and all(p.startswith("d1") for p in failed), doc["errors"]
+    if errors == "stop":
+        assert not [k for k, v in got.items() if v != "dir"], got  # no file at all
+        return
+    assert got == {k: v for k, v in _snapshot(local).items() if not k.startswith(b"d1")}
+    assert {p for p in failed if p.endswith(".dat")} == {
+        os.fsdecode(k) for k in _snapshot(local) if k.startswith(b"d1/") and k.endswith(b".dat")}
 
 
 def test_stale_staging_folder_is_removed_by_the_next_sync(sftp_env, tmp_path):

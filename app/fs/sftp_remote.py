@@ -100,6 +100,9 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
     except LINK_ERRORS as exc:
         await fs.pool.drop(fs.location.key, entry)
         raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
+    except asyncio.CancelledError:
+        proc.close()  # the command is not wanted any more (the server ends it)
+        raise
     out = b"".join(chunks)
     if not out.startswith(MARK):
         return None

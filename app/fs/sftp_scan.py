@@ -26,6 +26,7 @@ from app.fs.base import (
     ProgressFn,
     ScanOptions,
     ScanResult,
+    Unavailable,
 )
 from app.fs.sftp_findparse import BatchFilter, any_reserved
 from app.fs.sftp_readdir import read_columns
@@ -54,13 +55,42 @@ async def scan_tree(fs: SftpFS, options: ScanOptions, progress: ProgressFn,
     """See :meth:`SftpFS.scan`."""
     cancel.raise_if_cancelled()
     if fs.options.remote_commands == "auto":
-        result = await remote_find(fs, options, progress, cancel)
+        finding = asyncio.ensure_future(remote_find(fs, options, progress, cancel))
+        # A command takes a shell's start on the server (a tenth of a second
+        # or more); an empty root, as on a first upload, is seen sooner over SFTP.
+        looking = asyncio.ensure_future(_root_is_empty(fs))
+        try:
+            await asyncio.wait([finding, looking], return_when=asyncio.FIRST_COMPLETED)
+            if not finding.done() and await looking:
+                finding.cancel()
+                await asyncio.gather(finding, return_exceptions=True)
+                return ScanResult()
+            result = await finding
+        finally:
+            for task in (finding, looking):
+                if not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
         if result is not None:
             result.entries = _prune(result.entries, options.filter)
             return result
     result = await SftpWalker(fs, options, progress, cancel).run()
     result.entries = _prune(result.entries, options.filter)
     return result
+
+
+async def _root_is_empty(fs: SftpFS) -> bool:
+    """True only if the root is a folder holding nothing at all (its first
+    batch of names, one round trip, says so for a folder that is not)."""
+    async def op(sftp, _a) -> bool:
+        async for entry in sftp.scandir(fs.root):
+            if entry.filename not in (".", ".."):
+                return False
+        return True
+    try:
+        return await fs._call("cannot list", "", op)
+    except (FsError, Unavailable):
+        return False  # the listing proper will say what is wrong
 
 
 class SftpWalker:

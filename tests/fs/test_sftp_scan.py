@@ -3,6 +3,7 @@ against a real OpenSSH server serving a temp folder."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 
@@ -274,3 +275,42 @@ def test_readdir_falls_back_when_asyncssh_internals_differ(sftp_env, monkeypatch
     monkeypatch.setattr(sftp_readdir, "_fast_ok", lambda handler: False)
     result = run_async(_scan, sftp_env, "off")
     assert len(result.entries) == 8
+
+
+@pytest.mark.parametrize("content", ["empty", "one hidden file", "one empty folder"])
+def test_empty_root_is_answered_over_sftp_without_waiting_for_the_command(sftp_env, monkeypatch,
+                                                                          content):
+    """While the remote command starts (here made slow on purpose), SFTP looks
+    at the root: an empty one is answered at once and the command is ended on
+    the server; anything at all in it, and the command's listing is awaited."""
+    import subprocess
+    import time
+
+    marker = f"syncpane-slow-{os.getpid()}-{content.replace(' ', '-')}"
+    real = sftp_remote.find_command
+    monkeypatch.setattr(sftp_remote, "find_command",
+                        lambda *a: f"sleep 3; : {marker}; " + real(*a))
+    if content == "one hidden file":
+        (sftp_env.root / ".x").write_bytes(b"")
+    elif content == "one empty folder":
+        (sftp_env.root / "d").mkdir()
+    async def scan_then_look():
+        fs = sftp_env.make_fs(remote_commands="auto")
+        await fs.open()
+        try:
+            started = time.monotonic()
+            result = await fs.scan(ScanOptions(), lambda n, c: None, CancelToken())
+            took = time.monotonic() - started
+            await asyncio.sleep(0.5)  # the connection still open: is the command gone?
+            ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+            return result, took, ps.stdout.strip()
+        finally:
+            await fs.close()
+    result, took, running = run_async(scan_then_look)
+    names = sorted(e.name for e in result.entries)
+    if content == "empty":
+        assert names == [] and took < 2.5, (names, took)
+        assert running == "", "the unneeded command still runs on the server"
+    else:
+        assert names == ([".x"] if content == "one hidden file" else ["d"])
+        assert took >= 3, took  # (the command's answer, not a guess)

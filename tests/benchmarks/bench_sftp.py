@@ -547,9 +547,11 @@ def small_tools(ctx: Ctx, src: Path, want: Snapshot, tag: str) -> list[Tool]:
 
 
 def run_tools(section: str, tools: list[Tool], repeat: int, warmup: int, work: Path) -> list[Row]:
-    """Each tool K times, interleaved, so a change in the machine's load hits them all."""
+    """Each tool K times, interleaved, so a change in the machine's load hits them all;
+    each round starts with the next tool, so none is always the one to run first after
+    the previous round's clean-up (this file system is slowest right after many deletions)."""
     for k in range(-warmup, repeat):
-        for t in tools:
+        for t in tools[k % len(tools):] + tools[:k % len(tools)]:
             if t.prepare:
                 t.prepare()
                 flush()

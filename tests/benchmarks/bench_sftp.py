@@ -749,6 +749,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nx REF = best time / the reference peer's best time in the same section (rsync, "
           "or OpenSSH sftp put for the big file);\npeak MB = the client's process tree only "
           "(the server's sshd/sftp-server processes are not counted).")
+    speedups = _asyncssh_speedups()
+    off = [name for name, on in speedups.items() if not on]
+    print("asyncssh speed-ups taken: " + ("all" if not off else "all but " + ", ".join(off))
+          + " (asyncssh " + speedups.pop("version", "?") + ")")
 
     if args.json_out:
         versions = {"python": platform.python_version(), "ssh": tool_version(["ssh", "-V"])}
@@ -763,10 +767,23 @@ def main(argv: list[str] | None = None) -> int:
                          "best_s": r.best, "median_s": r.median, "peak_mb": r.peak_mb}
                         for r in rows],
                "goals": [{"goal": g, "met": m, "detail": d} for g, m, d in goals],
-               "missing": missing}
+               "missing": missing, "asyncssh_speedups": speedups}
         Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")
         log(f"figures saved to {args.json_out}")
     return 0
+
+
+def _asyncssh_speedups() -> dict:
+    """Which of app.fs.ssh_speed's speed-ups the installed asyncssh took (a new
+    asyncssh whose code differs keeps its own, slower, path: worth knowing)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import json, asyncssh; from app.fs import sftp_conn, ssh_speed; "
+         "d = ssh_speed.active(); d['version'] = asyncssh.__version__; print(json.dumps(d))"],
+        capture_output=True, text=True, cwd=REPO)
+    try:
+        return json.loads(out.stdout)
+    except ValueError:
+        return {"version": "?", "(could not tell)": False}
 
 
 if __name__ == "__main__":

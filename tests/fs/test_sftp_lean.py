@@ -186,3 +186,41 @@ def test_steady_state_packets_and_rekeying_during_a_big_upload(sftp_env, tmp_pat
     assert counts["kex"] >= 4  # (the limit was crossed several times)
     assert counts["sealed"] > 200  # 32 KiB data packets ...
     assert counts["long_way"] < counts["sealed"] / 4  # ... nearly all the short way
+
+
+def test_channel_data_arrives_as_written_whatever_the_caller_does_next(sftp_env):
+    """A channel keeps a view of the bytes it is given (bytes cannot change),
+    and a copy of anything else: a bytearray reused by its owner as soon as
+    ``write`` returns, while most of it still waits for the window, arrives
+    as it was at the call. Extended data and EOF keep their order."""
+    from asyncssh.channel import SSHChannel
+
+    first = os.urandom(5 * 1024 * 1024 + 7)  # over the server's 2 MiB window
+    reused = bytearray(os.urandom(3 * 1024 * 1024))
+    kept = bytes(reused)
+    last = memoryview(os.urandom(70_000))[5:]
+
+    async def body():
+        fs = sftp_env.make_fs()
+        await fs.open()
+        try:
+            conn = (await fs._entry()).conn
+            out = sftp_env.root / "got.bin"
+            proc = await conn.create_process(f"cat > '{out}'; printf done", encoding=None)
+            proc.stdin.write(first)
+            proc.stdin.write(reused)
+            reused[:] = bytes(len(reused))  # the owner reuses its buffer at once
+            proc.stdin.write(last)
+            proc.stdin.write_eof()
+            said = await proc.stdout.read()
+            await proc.wait_closed()
+            return said, SSHChannel._flush_send_buf.__module__
+        finally:
+            await fs.close()
+    said, where = run_async(body)
+    assert said == b"done"
+    assert (sftp_env.root / "got.bin").read_bytes() == first + kept + bytes(last)
+    from app.fs import ssh_speed
+
+    views = ssh_speed.active()["channel data as views"]
+    assert where == ("app.fs.ssh_speed" if views else "asyncssh.channel")

@@ -131,3 +131,32 @@ def test_usual_filter_gives_the_same_answer_in_bulk_and_per_record():
     clean = parse_find(rows[0] + rows[1] + rows[5] + TAIL,
                        flt=PathFilter(FilterSettings(exclude=("*.pyc", "build/"))))
     assert [e.name for e in clean.entries] == ["src", "src/a.py", "z.txt"]
+
+
+def test_listing_command_gives_the_same_bytes_with_or_without_dd(tmp_path):
+    """The listing command gathers find's output through dd where there is
+    one; a server without dd gets the plain listing: the same bytes."""
+    import os
+    import shutil
+    import subprocess
+
+    from app.fs.sftp_remote import find_command
+
+    root = tmp_path / "root"
+    for k in range(40):
+        d = root / f"folder {k:02d}"
+        d.mkdir(parents=True)
+        for i in range(30):  # ~1,200 records: several 32 KiB blocks
+            (d / f"file\n{i:03d} \u00fc.txt").write_bytes(b"x" * i)
+    os.symlink("folder 00", root / "link")
+    cmd = find_command(str(root), "skip")
+    gathered = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, check=True).stdout
+    only_find = tmp_path / "bin"
+    only_find.mkdir()
+    os.symlink(shutil.which("find"), only_find / "find")
+    plain = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, check=True,
+                           env={"PATH": str(only_find), "LC_ALL": "C"}).stdout
+    assert len(gathered) > 2 * 32768
+    assert gathered == plain
+    result = parse_find(gathered)
+    assert result is not None and len(result.entries) == 40 + 40 * 30  # (the link: skipped)

@@ -26,7 +26,6 @@ from app.fs.base import (
     ProgressFn,
     ScanOptions,
     ScanResult,
-    Unavailable,
 )
 from app.fs.sftp_findparse import BatchFilter, any_reserved
 from app.fs.sftp_readdir import read_columns
@@ -89,8 +88,8 @@ async def _root_is_empty(fs: SftpFS) -> bool:
         return True
     try:
         return await fs._call("cannot list", "", op)
-    except (FsError, Unavailable):
-        return False  # the listing proper will say what is wrong
+    except Exception:  # (only a shortcut: the listing proper says what is wrong)
+        return False
 
 
 class SftpWalker:

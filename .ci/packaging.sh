@@ -133,6 +133,13 @@ part_version() {
   out=$("$BUNDLE/syncpane-cli" --version) || fail "syncpane-cli --version exited $?" || return 1
   echo "$out"
   [ "$out" = "syncpane $VERSION" ] || fail "expected 'syncpane $VERSION'" || return 1
+  # The bundle's asyncssh takes the same speed-ups as here (they check
+  # asyncssh's sources, which the bundle must carry).
+  local want got
+  want=$("$PY" -m app --version --verbose | grep '^asyncssh ')
+  got=$("$BUNDLE/syncpane-cli" --version --verbose | grep '^asyncssh ')
+  echo "bundle: $got"
+  [ "$got" = "$want" ] || fail "the bundle says '$got', here: '$want'" || return 1
 }
 
 part_sync() {

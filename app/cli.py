@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ("--version", "-V"):
         print(f"syncpane {__version__}")
+        if "--verbose" in argv[1:] or "-v" in argv[1:]:
+            print(_versions_report())
         return EXIT_OK
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__ or "", "\nCommands: compare, sync, credentials, import, tray; "
@@ -394,6 +396,31 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "tray":
         return _tray(argv[1:])
     return gui_main(argv)
+
+
+def _versions_report() -> str:
+    """What a bug report needs besides our version (``--version --verbose``):
+    Python, the platform, the libraries, and which of the asyncssh speed-ups
+    (app/fs/ssh_speed.py) this asyncssh took."""
+    import platform
+
+    lines = [f"python {platform.python_version()} on {platform.platform()}"]
+    try:
+        from app.fs import sftp_conn, ssh_speed  # noqa: F401 - installs the speed-ups
+        from app.sshlib import asyncssh
+
+        off = [name for name, on in ssh_speed.active().items() if not on]
+        lines.append(f"asyncssh {asyncssh.__version__} (speed-ups: "
+                     + ("all" if not off else "all but " + ", ".join(off)) + ")")
+    except ImportError as exc:
+        lines.append(f"asyncssh: cannot be imported ({exc})")
+    try:
+        import PySide6
+
+        lines.append(f"PySide6 {PySide6.__version__}")
+    except ImportError:
+        lines.append("PySide6: not installed (command line only)")
+    return "\n".join(lines)
 
 
 def _exit_now(code: int) -> None:

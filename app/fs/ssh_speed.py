@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
 
 from app.sshlib import asyncssh
@@ -114,11 +115,17 @@ class _LazyText:
 
 
 def _source_id(fn) -> str | None:
-    """A short hash of a function's source lines (None where they are not at hand)."""
+    """A short hash of a function's source lines (None where they are not at hand).
+
+    In the bundled app, asyncssh's sources lie beside its compiled modules
+    (``packaging/syncpane.spec``), under the bundle's folder."""
     code = getattr(fn, "__code__", None)
     try:
         last = max(line for _s, _e, line in code.co_lines() if line is not None)
-        with open(code.co_filename, "rb") as f:
+        path = code.co_filename
+        if getattr(sys, "frozen", False) and not os.path.isabs(path):
+            path = os.path.join(getattr(sys, "_MEIPASS", ""), path)
+        with open(path, "rb") as f:
             lines = f.read().splitlines()[code.co_firstlineno - 1:last]
     except (AttributeError, OSError, ValueError):
         return None

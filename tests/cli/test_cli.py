@@ -30,6 +30,21 @@ def test_version():
     assert p.returncode == 0 and p.stdout.strip() == f"syncpane {__version__}"
 
 
+def test_version_verbose_names_libraries_and_speed_ups():
+    import asyncssh
+
+    from app.fs import sftp_conn, ssh_speed  # noqa: F401
+
+    p = run_subprocess("--version", "--verbose")
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0 and lines[0] == f"syncpane {__version__}"
+    assert lines[1].startswith("python ")
+    off = [name for name, on in ssh_speed.active().items() if not on]
+    taken = "all" if not off else "all but " + ", ".join(off)
+    assert lines[2] == f"asyncssh {asyncssh.__version__} (speed-ups: {taken})"
+    assert lines[3].startswith("PySide6 ")
+
+
 def test_json_output_is_exactly_one_object_with_the_specified_shape(tmp_path):
     make_tree(tmp_path / "L", {"models/a.pt": ("0123456789", T0 + 100), "new/x.txt": "x"})
     make_tree(tmp_path / "R", {"models/a.pt": ("012345678", T0), "old.txt": "o"})

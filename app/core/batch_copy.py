@@ -158,12 +158,14 @@ class BatchCopier:
                 return await self._source_now(S, [ready[k][1] for k in indexes])
             finally:
                 sending.set()
+
         async def placeable() -> list[bool]:
             if placing is not None:
                 await placing.wait()
             if ex.stopped or ex.cancel.cancelled:
                 return [False] * len(ready)  # a failure stopped the run: nothing new now
             return await self._targets_free(side, ready)
+
         placed = await T.write_many(files, ex.cancel, recheck, placeable)
         if placed is None:
             return rest + [r[0] for r in ready]

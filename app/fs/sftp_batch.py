@@ -196,7 +196,7 @@ def batch_command(root: str, folder: str) -> str:
     tar of hard links for the files staged exactly as sent; list what could not
     be placed; remove the staging folder.
 
-    ``head -c`` hands tar exactly the archive and leaves the rest of stdin
+    ``take`` (GNU dd, else ``head -c``) hands tar exactly the archive and leaves the rest of stdin
     (our answer to the listing) unread; the answer must start with a marker,
     else nothing is placed. The links are made by GNU tar with
     ``--keep-old-files``: link(2) never replaces a name that is taken, and
@@ -205,11 +205,19 @@ def batch_command(root: str, folder: str) -> str:
     many folders it spans. Any other tar: nothing is done (plain SFTP then).
     """
     fmt = shlex.quote(VERIFY_FORMAT)
+    # GNU dd takes the archive in 64 KiB reads where head takes 8 KiB: the
+    # server then gives the window back in big steps, not one small message
+    # (and one small packet from us) per read. Both stop at the archive's
+    # end (dd counts bytes, and fills each block however the pipe hands it
+    # over: without "fullblock" a short read would count as a whole block).
     return ("case \"$(tar --version 2>/dev/null)\" in *'GNU tar'*) ;; *) exit 1;; esac; "
+            "case \"$(dd --version 2>/dev/null)\" in *coreutils*) "
+            "take() { dd bs=65536 count=\"$1\" iflag=count_bytes,fullblock 2>/dev/null; };; "
+            "*) take() { head -c \"$1\"; };; esac; "
             "IFS= read -r n || exit 1; case \"$n\" in ''|*[!0-9]*) exit 1;; esac; "
             f"cd -- {shlex.quote(root)} && mkdir -m 700 -- {shlex.quote(folder)} && "
             f"cd -- {shlex.quote(folder)} || exit 1; "
-            f"if head -c \"$n\" | tar -x -p --no-same-owner -f -; then "
+            f"if take \"$n\" | tar -x -p --no-same-owner -f -; then "
             f"printf 'SYNCPANE-STAGED\\0'; "
             f"find . -mindepth 2 -maxdepth 2 -type f -printf {fmt}; "
             f"printf 'SYNCPANE-LISTED\\0'; "

@@ -294,6 +294,22 @@ def test_folder_blocked_on_the_server_keeps_its_files_out(sftp_env, tmp_path, st
         os.fsdecode(k) for k in _snapshot(local) if k.startswith(b"d1/") and k.endswith(b".dat")}
 
 
+def test_without_gnu_dd_head_takes_the_archive(sftp_env, tmp_path, staged_log, monkeypatch):
+    """Where dd is not GNU's, ``head -c`` takes the archive off the input
+    (smaller reads, the same bytes): every file placed, exactly."""
+    real = sftp_batch.batch_command
+    monkeypatch.setattr(sftp_batch, "batch_command",
+                        lambda *a: real(*a).replace("*coreutils*", "*not-here*"))
+    local = tmp_path / "local"
+    _tree(local, n=30)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert staged_log and all(e is not None for e in staged_log), staged_log
+    assert sum(s for _a, s in staged_log) == sum(a for a, _s in staged_log) > 30
+    assert _snapshot(sftp_env.root) == _snapshot(local)
+    assert _reserved(sftp_env.root) == []
+
+
 def test_stale_staging_folder_is_removed_by_the_next_sync(sftp_env, tmp_path):
     stale = sftp_env.root / ".syncpane-stage-0123456789ab"
     stale.mkdir()

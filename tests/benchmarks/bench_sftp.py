@@ -519,8 +519,9 @@ def verify_small(target: Path, want: Snapshot, tool: str):
     return check
 
 
-def small_tools(ctx: Ctx, src: Path, want: Snapshot, tag: str) -> list[Tool]:
-    srv = ctx.work / "server" / f"{ctx.route.name}-{tag}"
+def small_tools(ctx: Ctx, src: Path, want: Snapshot, tag: str,
+                root: Path | None = None) -> list[Tool]:
+    srv = (root or ctx.work / "server") / f"{ctx.route.name}-{tag}"
     n = len(want.files)
     tools = []
     for rc in ("auto", "off"):
@@ -656,6 +657,20 @@ def run_round(ctx: Ctx, files: int, small: int, small_kib: int, big_mib: int, re
                                 f"{len(want.dirs)} folders to an empty server folder")
         rows += run_tools(f"{r}:small", small_tools(ctx, src, want, f"small{small}"), repeat, 0,
                           work)
+        shm = Path("/dev/shm")
+        if r == "loopback" and shm.is_dir() and os.access(shm, os.W_OK):
+            # The same upload into tmpfs: creating a file costs next to nothing
+            # there, and its cost is what swings most here, so what is left is
+            # each tool's own cost, steady from run to run. No goal: a reference.
+            tmp_root = shm / "syncpane-bench"
+            titles[f"{r}:small tmpfs"] = (f"{label}UPLOAD the same files to a server folder on "
+                                          "tmpfs (file creation nearly free; no goal)")
+            tools = [t for t in small_tools(ctx, src, want, f"small{small}", tmp_root)
+                     if t.name.startswith(("syncpane sync (fast", "rsync"))]
+            try:
+                rows += run_tools(f"{r}:small tmpfs", tools, repeat, 0, work)
+            finally:
+                shutil.rmtree(tmp_root, ignore_errors=True)
     shutil.rmtree(work / "server", ignore_errors=True)  # uploaded copies: GBs, not kept
     return rows
 

@@ -68,10 +68,15 @@ class BatchCopier:
                 rest.append(item)
         return batched, rest
 
-    @staticmethod
-    def batches_at_once(n: int) -> int:
-        """How many batches of ``n`` new files to one side run at once."""
-        return 1 if n <= FIRST_BATCH else BATCHES_AT_ONCE
+    def warm(self, items: list[PlanItem]) -> None:
+        """A side that takes new small files in batches starts the commands of
+        its first batches now, while deletions and folders are done: a
+        command takes a while to start on many servers."""
+        for side in (Side.LEFT, Side.RIGHT):
+            n = sum(1 for i in items if i.action.target_side is side)
+            warm = getattr(self.ex.fs[side], "warm_batches", None)
+            if n and warm is not None:
+                warm(1 if n <= FIRST_BATCH else BATCHES_AT_ONCE)
 
     async def run(self, items: list[PlanItem], placing: asyncio.Event | None = None) -> None:
         """Copy ``items`` (from :meth:`split`) in batches, a few batches at once.
@@ -212,21 +217,19 @@ class BatchCopier:
         for k, r in enumerate(ready):
             by_parent.setdefault(posixpath.dirname(r[2]), []).append(k)
         free = [False] * len(ready)
-        have: list[int] = []
+        looks: list[int] = []
+        created = ex._created_dirs[side]
         for parent in sorted(by_parent):
             try:
                 await ex._ensure_dir(side, parent)
             except FsError:
                 continue
-            have.extend(by_parent[parent])
-        created = ex._created_dirs[side]
-        sem = asyncio.Semaphore(ex.parallel * 8)
-        looks = []
-        for k in have:
-            if posixpath.dirname(ready[k][2]) in created:
-                free[k] = True
+            if parent in created:
+                for k in by_parent[parent]:
+                    free[k] = True
             else:
-                looks.append(k)
+                looks.extend(by_parent[parent])
+        sem = asyncio.Semaphore(ex.parallel * 8)
 
         async def look(k: int) -> None:
             async with sem:

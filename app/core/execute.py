@@ -21,6 +21,7 @@ import os
 import posixpath
 import secrets
 import tempfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from app.core.events import BytesDone, CancelToken, ItemDone, ItemStarted, Reporter
@@ -467,17 +468,17 @@ class PairExecutor:
                                                           Action.CREATE_DIR_RIGHT)),
                         key=lambda i: i.path.count("/"))
         copies = [i for i in items if i.action in (Action.COPY_TO_LEFT, Action.COPY_TO_RIGHT)]
-        batched, copies = self._split_copies(copies)
-        self._warm_batches(batched)
-        early = None
-        if batched and not (deletes or moves):
-            # Nothing to free first: the batches read and send their files
-            # while the folders are made, and place them once they are.
-            from app.core.batch_copy import BatchCopier
+        from app.core.batch_copy import BatchCopier
 
-            placing = asyncio.Event()
-            early = asyncio.ensure_future(BatchCopier(self).run(batched, placing))
-            batched = []
+        batcher = BatchCopier(self)
+        inline = self._inline_context() is not None
+        batched, copies = ([], copies) if inline else batcher.split(copies)
+        batcher.warm(batched)
+        placing = asyncio.Event()
+        # With nothing to free first, the batches read and send their files
+        # while the folders are made, and place them once they are.
+        early = bool(batched) and not (deletes or moves)
+        batches = asyncio.ensure_future(batcher.run(batched, placing)) if early else None
         try:
             # (Each is a request or two: many at once, as for small files.)
             await self._parallel(file_deletes, SMALL_WINDOW)
@@ -489,51 +490,26 @@ class PairExecutor:
                 await self._run_item(item)
             for item in dir_deletes:
                 await self._run_item(item)
-            if early is not None:
-                placing.set()
-            await self._copies(batched, copies, early)
+            placing.set()
+            await self._copies(copies, batches or batcher.run(batched))
         except BaseException:
-            if early is not None:
-                early.cancel()
-                await asyncio.gather(early, return_exceptions=True)
+            if batches is not None:
+                batches.cancel()
+                await asyncio.gather(batches, return_exceptions=True)
             raise
         self.cancel.raise_if_cancelled()
 
-    def _split_copies(self, copies: list[PlanItem]) -> tuple[list[PlanItem], list[PlanItem]]:
-        """(new small files a batch may take, the other copies)."""
-        if not copies or self._inline_context() is not None:
-            return [], copies
-        from app.core.batch_copy import BatchCopier
-
-        return BatchCopier(self).split(copies)
-
-    async def _copies(self, batched: list[PlanItem], rest: list[PlanItem],
-                      started: asyncio.Future | None = None) -> None:
-        """Copies: new small files to a server that can take them in batches
-        (fast path; ``started``: batches already under way), the other small
-        files many at once where a side is remote, big ones ``parallel`` at a
-        time."""
+    async def _copies(self, copies: list[PlanItem], batches: Awaitable) -> None:
+        """Copies: new small files in batches (``batches``, the fast path; maybe
+        under way already), the other small files many at once where a side is
+        remote, big ones ``parallel`` at a time."""
         if self._inline_context() is not None:
-            await self._parallel(rest)
+            await batches  # (none: batches never take local-to-local copies)
+            await self._parallel(copies)
             return
-        from app.core.batch_copy import BatchCopier
-
-        small = [i for i in rest if self._copy_size(i) <= SMALL_FILE]
-        big = [i for i in rest if self._copy_size(i) > SMALL_FILE]
-        await run_all([started if started is not None else BatchCopier(self).run(batched),
-                       self._parallel(small, SMALL_WINDOW), self._parallel(big)])
-
-    def _warm_batches(self, batched: list[PlanItem]) -> None:
-        """A side that takes new small files in batches starts the commands of
-        its first batches now, while deletions and folders are done: a
-        command takes a while to start on many servers."""
-        from app.core.batch_copy import BatchCopier
-
-        for side in (Side.LEFT, Side.RIGHT):
-            n = sum(1 for i in batched if i.action.target_side is side)
-            warm = getattr(self.fs[side], "warm_batches", None)
-            if n and warm is not None:
-                warm(BatchCopier.batches_at_once(n))
+        small = [i for i in copies if self._copy_size(i) <= SMALL_FILE]
+        big = [i for i in copies if self._copy_size(i) > SMALL_FILE]
+        await run_all([batches, self._parallel(small, SMALL_WINDOW), self._parallel(big)])
 
     def _copy_size(self, item: PlanItem) -> int:
         src = item.entry(item.action.target_side.other)

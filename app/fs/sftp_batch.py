@@ -483,19 +483,22 @@ async def _stream(fs: SftpFS, entry, proc, pieces: AsyncIterator[bytes],
     out_chunks: list[bytes] = []
     listed = asyncio.Event()
 
+    async def send(data: bytes) -> bool:
+        """Write ``data`` a chunk at a time; False once there is no point."""
+        for k in range(0, len(data), CHUNK):
+            if cancel.cancelled or listed.is_set():
+                return False
+            proc.stdin.write(data[k:k + CHUNK])
+            await proc.stdin.drain()
+            last[0] = loop.time()
+        return True
+
     async def feed() -> None:
         async with contextlib.aclosing(pieces):
             async for data in pieces:
                 last[0] = loop.time()  # (making a piece is progress too)
-                for k in range(0, len(data), CHUNK):
-                    if cancel.cancelled or listed.is_set():
-                        break
-                    proc.stdin.write(data[k:k + CHUNK])
-                    await proc.stdin.drain()
-                    last[0] = loop.time()
-                else:
-                    continue
-                break
+                if not await send(data):
+                    break
         if answer is not None:
             await listed.wait()
             out = b"".join(out_chunks)

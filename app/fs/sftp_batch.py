@@ -461,7 +461,10 @@ async def _abandon(starting: asyncio.Future) -> None:
     except (asyncssh.Error, Unavailable, ConnectionLost, *LINK_ERRORS):
         return
     if proc is not None:
-        proc.stdin.write_eof()
+        try:
+            proc.stdin.write_eof()
+        except (asyncssh.Error, *LINK_ERRORS):
+            pass  # the server shut the channel already
         proc.close()
 
 

@@ -93,14 +93,15 @@ async def run_remote(fs: SftpFS, command: str, stdin: bytes = b"",
     except (asyncio.TimeoutError, TimeoutError):
         proc.close()
         return None  # stuck command: plain SFTP will do (it has its own stall checks)
-    except asyncssh.Error as exc:
+    except (asyncssh.Error, *LINK_ERRORS) as exc:
+        # Only a closed connection is a lost link. A channel the server shut
+        # while the link stays up (a forced sftp-server refusing our input
+        # before we finished writing it) means exec is not usable here.
+        proc.close()
         if entry.conn.is_closed():
             await fs.pool.drop(fs.location.key, entry)
             raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
         return None
-    except LINK_ERRORS as exc:
-        await fs.pool.drop(fs.location.key, entry)
-        raise ConnectionLost(f"the connection to {fs.location.key} dropped: {exc}") from None
     except asyncio.CancelledError:
         proc.close()  # the command is not wanted any more (the server ends it)
         raise

@@ -2,8 +2,8 @@
 
 A backend that offers ``write_many`` (SFTP with remote commands allowed)
 takes a whole group of new small local files at once, and sends them as they
-are read; after its read, each source is looked at again, and only one still
-as compared, staged under a reserved name and checked on the server, is put
+are read; once read, each source is looked at through the open file, and only
+one still as compared, staged under a reserved name and checked on the server, is put
 under its real name, only where nothing is (a hard link, which never replaces
 a file). Every file the batch did not place, for whatever reason, is copied
 the ordinary way, with the ordinary checks (a name taken meanwhile: a Skip),
@@ -157,13 +157,6 @@ class BatchCopier:
         files = [StageFile(S.local_path(src.name), src.size, src.mtime_ns, src.mode, tname)
                  for _item, src, tname in ready]
 
-        async def recheck(indexes: list[int]) -> list[bool]:
-            # Read now: still as compared? Then what was read is what was compared.
-            try:
-                return await self._source_now(S, [ready[k][1] for k in indexes])
-            finally:
-                sending.set()
-
         async def placeable() -> list[bool]:
             if placing is not None:
                 await placing.wait()
@@ -171,7 +164,10 @@ class BatchCopier:
                 return [False] * len(ready)  # a failure stopped the run: nothing new now
             return await self._targets_free(side, ready)
 
-        placed = await T.write_many(files, ex.cancel, recheck, placeable)
+        # Each source is looked at through the open file once read: only one
+        # still as compared is placed.
+        placed = await T.write_many(files, ex.cancel, placeable, follow=ex.follow,
+                                    on_read=sending.set)
         if placed is None:
             return rest + [r[0] for r in ready]
         for (item, src, tname), ok in zip(ready, placed, strict=True):
@@ -180,31 +176,6 @@ class BatchCopier:
             else:
                 rest.append(item)
         return rest
-
-    async def _source_now(self, S, entries) -> list[bool]:
-        """For each source entry: is it still as compared? (one worker thread)"""
-        from app.core.execute import same_as
-
-        ex = self.ex
-        stat_now = getattr(S, "stat_now", None)
-
-        def look() -> list[bool]:
-            out = []
-            for e in entries:
-                try:
-                    out.append(same_as(stat_now(e.name, ex.follow), e))
-                except (FsError, OSError):
-                    out.append(False)
-            return out
-        if stat_now is not None:
-            return await asyncio.to_thread(look)
-        out = []
-        for e in entries:
-            try:
-                out.append(same_as(await S.stat(e.name, ex.follow), e))
-            except FsError:
-                out.append(False)
-        return out
 
     async def _targets_free(self, side: Side, ready: list) -> list[bool]:
         """Per ``(item, source, target name)``: may the target be taken? Its

@@ -480,13 +480,13 @@ class SftpFS:
         """Whether :meth:`write_many` may be worth a try (remote commands allowed)."""
         return self.options.remote_commands == "auto"
 
-    async def write_many(self, files: list, cancel: CancelToken, recheck,
-                         placeable=None) -> list[bool] | None:
+    async def write_many(self, files: list, cancel: CancelToken, placeable=None, *,
+                         follow: bool = False, on_read=None) -> list[bool] | None:
         """Put many new small local files in place at once (the fast path); see
         :func:`app.fs.sftp_batch.put_files`. None when this server cannot."""
         from app.fs.sftp_batch import put_files
 
-        return await put_files(self, files, cancel, recheck, placeable)
+        return await put_files(self, files, cancel, placeable, follow=follow, on_read=on_read)
 
     def warm_batches(self, n: int) -> None:
         """Start the server commands of the next ``n`` batches ahead of them

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shlex
 import stat as stat_mod
 import tarfile
@@ -167,18 +168,41 @@ def _tar_plan(files: list[StageFile], umask: int) -> tuple[list[bytes], list[Mem
     return [h for _k, h in folders.values()], members
 
 
-def _read_group(files: list[StageFile], group: list[Member]) -> list[bytes | None]:
-    """Each member's bytes, or None where the file cannot be read or no longer
-    has the compared size (the ordinary route will see why). Runs in a worker
-    thread."""
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _read_group(files: list[StageFile], group: list[Member],
+                follow: bool = False) -> list[bytes | None]:
+    """Each member's bytes, or None where the file cannot be read or is not,
+    once read, what the comparison saw: a regular file of the compared size
+    and time (the ordinary route then sees why). Looked at through the open
+    file after the read, so what was read is what was compared; a change
+    after that is the next sync's. Runs in a worker thread."""
+    flags = _READ_FLAGS if follow else _READ_FLAGS | _NOFOLLOW
     out: list[bytes | None] = []
     for m in group:
+        f = files[m.index]
         try:
-            with open(files[m.index].local_path, "rb") as src:
-                data = src.read(m.size + 1)
+            fd = os.open(f.local_path, flags)
+        except OSError:
+            out.append(None)
+            continue
+        try:
+            data = os.read(fd, m.size + 1)
+            while 0 < len(data) < m.size:  # a short read (rare): read on
+                more = os.read(fd, m.size + 1 - len(data))
+                if not more:
+                    break
+                data += more
+            st = os.fstat(fd)
         except OSError:
             data = None
-        out.append(data if data is not None and len(data) == m.size else None)
+        finally:
+            os.close(fd)
+        out.append(data if (data is not None and len(data) == m.size == st.st_size
+                            and st.st_mtime_ns == f.mtime_ns
+                            and stat_mod.S_ISREG(st.st_mode)) else None)
     return out
 
 
@@ -258,21 +282,23 @@ def parse_listing(out: bytes) -> dict[bytes, tuple[int, int, int]] | None:
     return got
 
 
-Recheck = Callable[[list[int]], Awaitable[list[bool]]]
 Placeable = Callable[[], Awaitable[list[bool]]]
 
 
 async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
-                    recheck: Recheck, placeable: Placeable | None = None) -> list[bool] | None:
+                    placeable: Placeable | None = None, *, follow: bool = False,
+                    on_read: Callable[[], None] | None = None) -> list[bool] | None:
     """Put ``files`` in place through one batch command; per file, whether it
     is in place now (False: copy it the ordinary way). None when the route
     cannot be used here (then nothing was placed).
 
-    ``recheck(indexes)`` says, for a group of files just read, which sources
-    are still as compared; only those are placed. ``placeable()``, awaited
-    once the files are staged and before any is placed, says per file whether
-    its place may be taken now (its folder made, its name free): the files
-    are sent while the executor still makes the folders.
+    Only a file that is, once read, still as compared (:func:`_read_group`;
+    ``follow``: symbolic links to files are read through) is placed.
+    ``on_read()`` is called once the first files are read and on their way.
+    ``placeable()``, awaited once the files are staged and before any is
+    placed, says per file whether its place may be taken now (its folder
+    made, its name free): the files are sent while the executor still makes
+    the folders.
     """
     if not files or fs.options.remote_commands != "auto":
         return None
@@ -325,21 +351,23 @@ async def put_files(fs: SftpFS, files: list[StageFile], cancel: CancelToken,
         nor is one whose source changed since the comparison."""
         yield b"%d\n" % length + b"".join(heads)
         groups = [members[g:g + READ_GROUP] for g in range(0, len(members), READ_GROUP)]
-        reading = asyncio.ensure_future(asyncio.to_thread(_read_group, files, groups[0]))
+        reading = asyncio.ensure_future(asyncio.to_thread(_read_group, files, groups[0],
+                                                          follow))
         try:
             for n, group in enumerate(groups):
                 datas = await reading
                 if n + 1 < len(groups):
                     reading = asyncio.ensure_future(
-                        asyncio.to_thread(_read_group, files, groups[n + 1]))
-                read = [m for m, d in zip(group, datas, strict=True) if d is not None]
-                # Looked at after the read: still as compared? Then what was
-                # read is what was compared.
-                still = await recheck([m.index for m in read]) if read else []
-                sendable.update(m.name for m, ok in zip(read, still, strict=True) if ok)
+                        asyncio.to_thread(_read_group, files, groups[n + 1], follow))
                 parts = []
                 for m, d in zip(group, datas, strict=True):
-                    parts += (m.head, bytes(m.size) if d is None else d, bytes(-m.size % 512))
+                    if d is None:
+                        d = bytes(m.size)
+                    else:
+                        sendable.add(m.name)
+                    parts += (m.head, d, bytes(-m.size % 512))
+                if n == 0 and on_read is not None:
+                    on_read()
                 yield b"".join(parts)
         finally:
             if not reading.done():

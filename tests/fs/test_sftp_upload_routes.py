@@ -82,8 +82,8 @@ def staged_log(monkeypatch):
     log: list = []
     real = sftp_batch.put_files
 
-    async def spy(fs, files, cancel, recheck, placeable=None):
-        placed = await real(fs, files, cancel, recheck, placeable)
+    async def spy(fs, files, cancel, placeable=None, **kw):
+        placed = await real(fs, files, cancel, placeable, **kw)
         log.append(None if placed is None else (len(files), sum(placed)))
         return placed
     monkeypatch.setattr(sftp_batch, "put_files", spy)
@@ -179,30 +179,51 @@ def test_staged_file_changed_on_the_server_is_not_placed(sftp_env, tmp_path, mon
     assert _reserved(sftp_env.root) == []
 
 
-@pytest.mark.parametrize("change", ["size", "content"])
+@pytest.mark.parametrize("change", ["size", "content", "during its read", "a link now"])
 def test_source_changed_while_its_batch_streams_is_not_placed(sftp_env, tmp_path, staged_log,
                                                               monkeypatch, change):
-    """A batch sends its files as it reads them, a few at a time. A file that
-    has another size when read (it goes as zeros), or that changes just after
-    its read (same size, new time), is never put in place; the ordinary route
-    then finds it changed since the comparison and leaves it alone."""
+    """A batch sends its files as it reads them, a few at a time, and looks at
+    each through the open file once read. A file that has another size when
+    read (it goes as zeros), that has new bytes and a new time, that changes
+    while it is read, or that is now a link to a file just like it (size and
+    time), is never put in place; the ordinary route then
+    finds it changed since the comparison and leaves it alone."""
     monkeypatch.setattr(sftp_batch, "READ_GROUP", 5)  # many groups per batch
     local = tmp_path / "local"
     _tree(local, n=40)
     victim = sorted(local.rglob("*.dat"))[17]
-    real_read = sftp_batch._read_group
+    real_read_group, real_read = sftp_batch._read_group, os.read
 
-    def read(files, group):
-        mine = any(files[m.index].local_path == str(victim) for m in group)
-        if mine and change == "size":
+    def change_victim():
+        if change == "a link now":
+            twin = tmp_path / "twin.dat"
+            twin.write_bytes(victim.read_bytes())
+            st = victim.stat()
+            os.utime(twin, ns=(st.st_atime_ns, st.st_mtime_ns))
+            victim.unlink()
+            victim.symlink_to(twin)
+        elif change == "size":
             victim.write_bytes(b"longer now " * 600)
-        out = real_read(files, group)
-        if mine and change == "content":
+        else:
             victim.write_bytes(os.urandom(victim.stat().st_size))
             os.utime(victim, (T0 + 999, T0 + 999))
-        return out
-    monkeypatch.setattr(sftp_batch, "_read_group", read)
+
+    def read_group(files, group, follow=False):
+        if change != "during its read" and any(
+                files[m.index].local_path == str(victim) for m in group):
+            change_victim()
+        return real_read_group(files, group, follow)
+
+    def read(fd, n):
+        data = real_read(fd, n)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(victim):
+            change_victim()  # after its bytes are read, before it is looked at
+        return data
+    monkeypatch.setattr(sftp_batch, "_read_group", read_group)
+    if change == "during its read":
+        monkeypatch.setattr(sftp_batch.os, "read", read)
     code, doc, err = _sync(tmp_path, sftp_env, local)
+    monkeypatch.undo()
     assert staged_log and all(entry is not None for entry in staged_log), staged_log
     assert sum(a for a, _s in staged_log) - sum(s for _a, s in staged_log) == 1
     want = _snapshot(local)
@@ -211,6 +232,35 @@ def test_source_changed_while_its_batch_streams_is_not_placed(sftp_env, tmp_path
     assert _reserved(sftp_env.root) == []
     assert code == 1 and doc["summary"]["skipped"] == 1, (code, doc, err)
     assert "since the comparison" in str(doc), doc
+
+
+def test_source_changed_after_its_read_arrives_as_compared(sftp_env, tmp_path, staged_log,
+                                                           monkeypatch):
+    """A file that changes once its batch has read it arrives as it was read
+    and compared (time and all); the next sync brings the new version."""
+    monkeypatch.setattr(sftp_batch, "READ_GROUP", 5)
+    local = tmp_path / "local"
+    _tree(local, n=40)
+    victim = sorted(local.rglob("*.dat"))[17]
+    rel = os.path.relpath(victim, local).encode()
+    before = _snapshot(local)
+    real_read_group = sftp_batch._read_group
+
+    def read_group(files, group, follow=False):
+        out = real_read_group(files, group, follow)
+        if any(files[m.index].local_path == str(victim) for m in group):
+            victim.write_bytes(b"newer " * 100)
+            os.utime(victim, (T0 + 999, T0 + 999))
+        return out
+    monkeypatch.setattr(sftp_batch, "_read_group", read_group)
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0, (doc, err)
+    assert staged_log and sum(s for _a, s in staged_log) == sum(a for a, _s in staged_log)
+    assert _snapshot(sftp_env.root) == before  # as compared, the victim's old bytes too
+    staged_log.clear()
+    code, doc, err = _sync(tmp_path, sftp_env, local)
+    assert code == 0 and doc["summary"]["copy_to_right"] == 1, (doc, err)
+    assert _snapshot(sftp_env.root)[rel] == _snapshot(local)[rel] != before[rel]
 
 
 def test_batches_stream_while_folders_are_made_and_place_after(sftp_env, tmp_path, staged_log,
@@ -231,9 +281,9 @@ def test_batches_stream_while_folders_are_made_and_place_after(sftp_env, tmp_pat
         events.append(("folder made", time.monotonic()))
         return out
 
-    def read(files, group):
+    def read(files, group, follow=False):
         events.append(("files read", time.monotonic()))
-        return real_read(files, group)
+        return real_read(files, group, follow)
 
     def links(names):
         events.append(("links", time.monotonic()))

@@ -339,6 +339,15 @@ def _report_case_twins(idx: SideIndex, side_name: str, problems: list[Problem]) 
             seen[folded] = e[0]
 
 
+async def common_hash(a: FileSystem, b: FileSystem) -> str:
+    """The hash both sides use: the best that each hashes where its files
+    are, if there is one (:func:`app.fs.hashing.choose`)."""
+    from app.fs.hashing import choose
+
+    ka, kb = await asyncio.gather(a.hash_kinds(), b.hash_kinds())
+    return choose(ka, kb)
+
+
 async def contents_equal(left_fs: FileSystem, right_fs: FileSystem, items: list[PlanItem],
                          cancel: CancelToken, parallel: int) -> set[int]:
     """ids of the items whose two files hold the same bytes.
@@ -363,9 +372,10 @@ async def contents_equal(left_fs: FileSystem, right_fs: FileSystem, items: list[
                     same.add(id(item))
         await asyncio.gather(*(one(i) for i in items))
         return same
+    kind = await common_hash(left_fs, right_fs)
     lh, rh = await asyncio.gather(
-        left_fs.hash_files([i.left.name for i in items], cancel),
-        right_fs.hash_files([i.right.name for i in items], cancel))
+        left_fs.hash_files([i.left.name for i in items], cancel, kind),
+        right_fs.hash_files([i.right.name for i in items], cancel, kind))
     for item in items:
         a, b = lh.get(item.left.name), rh.get(item.right.name)
         if a is not None and a == b:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from app.core.compare import PairComparison, times_equal
+from app.core.compare import PairComparison, common_hash, times_equal
 from app.core.events import CancelToken
 from app.core.job import CompareSettings
 from app.core.model import Category, Kind, PlanItem, Side
@@ -65,11 +65,13 @@ async def find_moves(cmp: PairComparison, left_fs: FileSystem, right_fs: FileSys
         src_hash: dict[str, str] = {}
         tgt_hash: dict[str, str] = {}
         if unsure:
+            kind = await common_hash(fs[source], fs[target])
             src_hash = await fs[source].hash_files(
-                sorted({n.entry(source).name for n, _ in cands if id(n) in unsure}), cancel)
+                sorted({n.entry(source).name for n, _ in cands if id(n) in unsure}), cancel,
+                kind)
             tgt_hash = await fs[target].hash_files(
                 sorted({o.entry(target).name for n, olds in cands if id(n) in unsure
-                        for o in olds}), cancel)
+                        for o in olds}), cancel, kind)
         used: set[int] = set()
         for new, olds in cands:
             pool = [o for o in olds if id(o) not in used]

@@ -176,8 +176,14 @@ class FileSystem(Protocol):
         """Move a file or folder to this side's recycle bin (local: the OS's;
         SFTP: ``.syncpane-versions/`` at the root, named with ``stamp``)."""
 
-    async def hash_files(self, rels: list[str], cancel: CancelToken) -> dict[str, str]:
-        """SHA-256 hex digests of the given files (missing ones left out)."""
+    async def hash_kinds(self) -> tuple[str, ...]:
+        """The hashes (:mod:`app.fs.hashing`) this side computes where its
+        files are, without sending them anywhere; best first."""
+
+    async def hash_files(self, rels: list[str], cancel: CancelToken,
+                         kind: str = "sha256") -> dict[str, str]:
+        """Hex digests (``kind``: "sha256" or "blake3") of the given files
+        (missing ones left out)."""
 
     async def write_from_local(self, local_path: str, rel: str, on_bytes: BytesFn,
                                cancel: CancelToken) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import os
 import shutil
 import stat as stat_mod
@@ -22,6 +21,7 @@ from app.core.model import Entry, Kind
 from app.fs.base import (RESERVED_PREFIX, AccessDenied, AlreadyExists, BadName, BytesFn, FsError,
                          NoSpace, NotEmpty, NotFound, ProgressFn, RootState, ScanOptions,
                          ScanResult)
+from app.fs.hashing import SHA256, local_kinds, new_hasher
 from app.fs.local_scan import scan_local_tree
 from app.fs.winnames import extended_path, windows_name_problem
 
@@ -190,14 +190,18 @@ class LocalFS:
             raise os_error(exc, "cannot read", rel) from exc
         return entry_from_stat(rel, st, self.local_path(rel))
 
-    async def hash_files(self, rels: list[str], cancel: CancelToken) -> dict[str, str]:
-        return await asyncio.to_thread(self._hash_files, rels, cancel)
+    async def hash_kinds(self) -> tuple[str, ...]:
+        return local_kinds()
 
-    def _hash_files(self, rels: list[str], cancel: CancelToken) -> dict[str, str]:
+    async def hash_files(self, rels: list[str], cancel: CancelToken,
+                         kind: str = SHA256) -> dict[str, str]:
+        return await asyncio.to_thread(self._hash_files, rels, cancel, kind)
+
+    def _hash_files(self, rels: list[str], cancel: CancelToken, kind: str) -> dict[str, str]:
         out: dict[str, str] = {}
         for rel in rels:
             cancel.raise_if_cancelled()
-            h = hashlib.sha256()
+            h = new_hasher(kind)
             try:
                 with open(self.local_path(rel), "rb") as f:
                     while chunk := f.read(HASH_CHUNK):

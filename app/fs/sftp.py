@@ -305,11 +305,19 @@ class SftpFS:
 
         return await scan_tree(self, options, progress, cancel)
 
-    async def hash_files(self, rels: list[str], cancel: CancelToken) -> dict[str, str]:
-        """SHA-256 of each file: ``sha256sum`` on the server when allowed, else streamed."""
+    async def hash_kinds(self) -> tuple[str, ...]:
+        """What the server hashes in place (``b3sum``, ``sha256sum``), when
+        it may run commands; else nothing (its files are streamed to us)."""
+        from app.fs.sftp_remote import remote_hash_kinds
+
+        return await remote_hash_kinds(self)
+
+    async def hash_files(self, rels: list[str], cancel: CancelToken,
+                         kind: str = "sha256") -> dict[str, str]:
+        """Each file's digest: the server's own tool when allowed, else streamed."""
         from app.fs.sftp_transfer import hash_files
 
-        return await hash_files(self, rels, cancel)
+        return await hash_files(self, rels, cancel, kind)
 
     # -- writing ----------------------------------------------------------
 

@@ -11,7 +11,6 @@ bounded number of times), since a half-written file is worthless.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import uuid
 from typing import TYPE_CHECKING
@@ -21,9 +20,10 @@ from app.sshlib import asyncssh
 from app.core.events import Cancelled, CancelToken
 from app.fs import base
 from app.fs.base import AlreadyExists, BytesFn, ConnectionLost, FsError, NoSpace, NotFound
+from app.fs.hashing import SHA256, new_hasher
 from app.fs.sftp_conn import within
 from app.fs.sftp_lean import Lean
-from app.fs.sftp_remote import remote_sha256
+from app.fs.sftp_remote import remote_hashes
 
 if TYPE_CHECKING:
     from app.fs.sftp import SftpFS
@@ -403,11 +403,13 @@ async def _read_at(f, offset: int, n: int, timeout: float) -> tuple[bytes, int]:
     return data, offset
 
 
-async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken) -> dict[str, str]:
-    """SHA-256 hex digests; ``sha256sum`` on the server first, streaming for the rest."""
+async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken,
+                     kind: str = SHA256) -> dict[str, str]:
+    """Hex digests of ``kind``; the server's own tool first (``b3sum``,
+    ``sha256sum``), streaming for the rest."""
     out: dict[str, str] = {}
     if rels and fs.options.remote_commands == "auto":
-        out.update(await remote_sha256(fs, rels))
+        out.update(await remote_hashes(fs, rels, kind))
     rest = [r for r in rels if r not in out]
     sem = asyncio.Semaphore(fs.parallel)
 
@@ -415,7 +417,7 @@ async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken) -> dict[s
         async with sem:
             if cancel.cancelled:
                 raise Cancelled()
-            digest = await _stream_hash(fs, rel, cancel)
+            digest = await _stream_hash(fs, rel, cancel, kind)
             if digest is not None:
                 out[rel] = digest
     results = await asyncio.gather(*(one(r) for r in rest), return_exceptions=True)
@@ -425,11 +427,12 @@ async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken) -> dict[s
     return out
 
 
-async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken) -> str | None:
+async def _stream_hash(fs: SftpFS, rel: str, cancel: CancelToken,
+                       kind: str = SHA256) -> str | None:
     path = fs.abs(rel)
 
     async def attempt(sftp: asyncssh.SFTPClient, _n: int) -> str:
-        h = hashlib.sha256()
+        h = new_hasher(kind)
         chunks: dict[int, bytes] = {}
         state = {"next": 0}
 

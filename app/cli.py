@@ -400,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _versions_report() -> str:
     """What a bug report needs besides our version (``--version --verbose``):
-    Python, the platform, the libraries, and which of the asyncssh speed-ups
-    (app/fs/ssh_speed.py) this asyncssh took."""
+    Python, the platform, the libraries, which of the asyncssh speed-ups
+    (app/fs/ssh_speed.py) this asyncssh took, and the hashes a content
+    comparison can use here."""
     import platform
 
     lines = [f"python {platform.python_version()} on {platform.platform()}"]
@@ -414,6 +415,9 @@ def _versions_report() -> str:
                      + ("all" if not off else "all but " + ", ".join(off)) + ")")
     except ImportError as exc:
         lines.append(f"asyncssh: cannot be imported ({exc})")
+    from app.fs.hashing import local_kinds
+
+    lines.append("content hashes: " + ", ".join(local_kinds()))
     try:
         import PySide6
 

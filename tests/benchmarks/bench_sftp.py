@@ -342,6 +342,71 @@ def make_small(work: Path, n: int, size: int) -> Path:
     return folder
 
 
+CONTENT_CHANGED_MIB = 64
+
+
+def make_content(work: Path, big: Path) -> tuple[Path, Path]:
+    """Two folders (local, served) for the content compare, written once and
+    kept: ``big.bin`` (the big upload's file) with the same bytes on both
+    sides but another time on the server, and ``changed.bin`` with one byte
+    different but the same size and time. A content compare must list
+    ``changed.bin`` only."""
+    base = work / "data" / f"content-{big.stat().st_size >> 20}MiB"
+    local, served, meta = base / "local", base / "served", base / "meta.json"
+    if meta.exists() and (local / "big.bin").exists() and (served / "big.bin").exists():
+        return local, served
+    log(f"writing the content-compare folders in {base} (once) ...")
+    shutil.rmtree(base, ignore_errors=True)
+    local.mkdir(parents=True)
+    served.mkdir()
+    os.link(big, local / "big.bin")  # (the local side may share the upload's file)
+    shutil.copyfile(big, served / "big.bin")
+    os.utime(served / "big.bin", (1_700_000_000 + 86_400, 1_700_000_000 + 86_400))
+    data = bytearray(os.urandom(CONTENT_CHANGED_MIB << 20))
+    (local / "changed.bin").write_bytes(data)
+    data[len(data) // 2] ^= 0xFF
+    (served / "changed.bin").write_bytes(data)
+    for f in (local / "changed.bin", served / "changed.bin"):
+        os.utime(f, (1_700_000_000, 1_700_000_000))
+    meta.write_text(json.dumps({"big": str(big)}))
+    return local, served
+
+
+def check_content_compare(tool: str):
+    def check(r: RunResult) -> None:
+        doc = json.loads(r.stdout)
+        _need(not doc.get("errors"), tool, f"errors {doc.get('errors')}")
+        listed = sorted(i["path"] for p in doc["pairs"] for i in p["items"])
+        _need(listed == ["changed.bin"], tool, f"listed {listed}, expected ['changed.bin']")
+    return check
+
+
+def check_rsync_content(r: RunResult) -> None:
+    """rsync -c -n -i: only changed.bin would get new bytes (big.bin, its time)."""
+    sent = sorted(line.split(" ", 1)[1] for line in r.stdout.splitlines()
+                  if line.startswith(("<f", ">f")) and "c" in line.split(" ", 1)[0][2:])
+    _need(sent == ["changed.bin"], "rsync", f"would send {sent}, expected ['changed.bin']")
+
+
+def content_tools(ctx: Ctx, local: Path, served: Path) -> list[Tool]:
+    tools = []
+    tool_there = "b3sum" if shutil.which("b3sum") else "sha256sum"
+    for rc in ("auto", "off"):
+        job = ctx.job(f"content-{rc}", local, served, rc, sync=False)
+        doc = json.loads(job.read_text())
+        doc["compare"] = {"method": "content"}
+        job.write_text(json.dumps(doc, indent=1))
+        name = ("syncpane compare (fast path, " + tool_there + ")" if rc == "auto"
+                else "syncpane compare (pure SFTP, streamed)")
+        tools.append(Tool(name, ctx.syncpane("compare", job), check_content_compare(name),
+                          env=ctx.env_sp))
+    if "rsync" not in ctx.missing:
+        tools.append(Tool("rsync -a -c -n -i", [
+            "rsync", "-a", "-c", "-n", "-i", "-e", ctx.ssh_cmd, f"{local}/",
+            ctx.remote(f"{served}/")], check_rsync_content))
+    return tools
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -571,7 +636,7 @@ def run_tools(section: str, tools: list[Tool], repeat: int, warmup: int, work: P
 
 # ------------------------------------------------------------------ reporting
 
-REFS = {"compare": "rsync", "big": "OpenSSH sftp", "small": "rsync"}
+REFS = {"compare": "rsync", "big": "OpenSSH sftp", "small": "rsync", "content": "rsync"}
 
 
 def section_kind(section: str) -> str:
@@ -650,6 +715,15 @@ def run_round(ctx: Ctx, files: int, small: int, small_kib: int, big_mib: int, re
                              "to an empty server folder"
         rows += run_tools(f"{r}:big", big_tools(ctx, src, digest, f"big{big_mib}"), repeat, 0,
                           work)
+    if "content" not in skip and r == "loopback":
+        big, _digest = make_big(work, big_mib)
+        local, served = make_content(work, big / "big.bin")
+        titles[f"{r}:content"] = (
+            f"{label}CONTENT COMPARE one file of {big_mib} MiB (same bytes, another time) and "
+            f"one of {CONTENT_CHANGED_MIB} MiB (one byte differs, same size and time); "
+            "no goal")
+        rows += run_tools(f"{r}:content", content_tools(ctx, local, served), repeat, warmup,
+                          work)
     if "small" not in skip:
         src = make_small(work, small, small_kib * 1024)
         want = snapshot(src)
@@ -699,7 +773,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per tool (default 3)")
     ap.add_argument("--warmup", type=int, default=1,
                     help="untimed runs of each compare tool first (default 1)")
-    ap.add_argument("--skip", action="append", default=[], choices=["compare", "big", "small"],
+    ap.add_argument("--skip", action="append", default=[],
+                    choices=["compare", "big", "content", "small"],
                     help="leave a task out (repeatable)")
     ap.add_argument("--json-out", metavar="FILE", help="also save the figures as JSON")
     args = ap.parse_args(argv)

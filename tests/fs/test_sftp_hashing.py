@@ -32,6 +32,7 @@ NAMES = {
     "cr\rname": b"cr",
     "-dash": b"dash",
     "empty": b"",
+    "big.bin": os.urandom((4 << 20) + 123),  # more than one local read (HASH_READ)
     "raw\ufffd": b"a real U+FFFD",  # b3sum prints the next one so (its byte as U+FFFD)
     "raw\udcfe": b"not UTF-8",  # noqa: F601 - a lone surrogate, not U+FFFD: its own key
 }

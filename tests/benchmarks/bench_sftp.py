@@ -14,6 +14,9 @@ for Syncpane (untimed), then, side by side in one run:
   ``rsync -a --delete -n`` over ssh vs ``rclone sync --dry-run``;
 * one big file upload: ``syncpane sync`` vs ``sftp -b`` put vs
   ``scp -c aes128-gcm@openssh.com`` vs ``rclone copy``;
+* a content compare (1 GiB of equal bytes, 64 MiB one byte apart):
+  ``syncpane compare`` (the server's b3sum/sha256sum, and streamed) vs
+  ``rsync -c -n``;
 * many small files upload: ``syncpane sync`` (auto and off) vs
   ``rclone copy --transfers 8`` vs ``rsync -a``;
 * the same three (smaller sizes) with added round-trip latency: a network

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import pathspec
 
 DEFAULT_INCLUDE = ("**",)
 DEFAULT_EXCLUDE = (".git/", "venv/", ".venv/", "__pycache__/", "*.pyc")
@@ -36,6 +35,11 @@ class _PatternList:
 
     def __init__(self, lines: tuple[str, ...], ignore_case: bool) -> None:
         flags = re.IGNORECASE if ignore_case else 0
+        if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+            self._ordered, self._joined, self.empty = [], re.compile(r"(?!x)x"), True
+            return  # nothing to match: pathspec (tens of ms to load) is not needed
+        import pathspec
+
         try:
             spec = pathspec.GitIgnoreSpec.from_lines(lines)
         except Exception as exc:  # pathspec raises several types for bad input
@@ -90,7 +94,8 @@ class PathFilter:
     def _compile(self) -> None:
         s = self.settings
         self._include_all = any(p.strip() in ("**", "*", "**/*") for p in s.include)
-        self._include = _PatternList(s.include, self.ignore_case)
+        # (With everything included, the include list is never asked.)
+        self._include = _PatternList(() if self._include_all else s.include, self.ignore_case)
         self._exclude = _PatternList(s.exclude, self.ignore_case)
         # A folder-only pattern ("venv/") reaches a file only through a folder
         # above it, and excluded folders are never entered: files need only

@@ -306,9 +306,10 @@ class SftpFS:
         return await scan_tree(self, options, progress, cancel)
 
     async def hash_kinds(self) -> tuple[str, ...]:
-        """What the server hashes in place (``b3sum``, ``sha256sum``), when
-        it may run commands; else nothing (its files are streamed to us)."""
-        from app.fs.sftp_remote import remote_hash_kinds
+        """What the server hashes in place (``b3sum``, ``openssl``,
+        ``sha256sum``), when it may run commands; else nothing (its files
+        are streamed to us)."""
+        from app.fs.sftp_hash import remote_hash_kinds
 
         return await remote_hash_kinds(self)
 

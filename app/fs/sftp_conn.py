@@ -201,7 +201,7 @@ class PoolEntry:
     # None: not tried yet; False: the server cannot run our commands.
     can_find: bool | None = None
     can_hash: bool | None = None
-    hash_kinds: tuple[str, ...] | None = None  # hashed in place (sftp_remote)
+    hash_tools: tuple[str, ...] | None = None  # the server's hash tools (sftp_hash)
     can_stage: bool | None = None  # GNU tar + find for staged batches (sftp_batch)
     umask: int | None = None  # the account's umask, when a batch needed it
     # More SFTP sessions on the same connection (see SESSIONS).

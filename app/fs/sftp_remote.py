@@ -1,7 +1,7 @@
 """The fast path: standard commands run on the server over an exec channel.
 
 One GNU ``find -printf`` lists a whole tree (one round trip instead of one
-per folder); ``sha256sum`` hashes without downloading. Output is
+per folder); hashing on the server is in :mod:`app.fs.sftp_hash`. Output is
 NUL-separated bytes, so any name survives (newlines, non-UTF-8). Anything
 unexpected (exec refused, an sftp-only account whose forced command ignores
 ours, a missing or non-GNU tool, malformed output) makes these functions
@@ -21,7 +21,6 @@ from app.sshlib import asyncssh
 
 from app.core.events import CancelToken
 from app.fs.base import ConnectionLost, ScanOptions, ScanResult
-from app.fs.hashing import local_kinds
 from app.fs.sftp_conn import LINK_ERRORS
 from app.fs.sftp_findparse import DIR_FORMAT, FILE_FORMAT, OTHER_FORMAT, FindParser
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 MARK = b"SYNCPANE-EXEC\0"
 LOOP_MESSAGE = "link leads back into a folder above it (a link loop); not followed"
 LISTING_BLOCK = 32768  # bytes: one SSH packet's worth (OpenSSH's largest for a session)
-HASH_STALL_FACTOR = 30  # sha256sum prints nothing until a (maybe huge) file is done
 
 
 @dataclass
@@ -188,93 +186,3 @@ async def remote_find(fs: SftpFS, options: ScanOptions, progress=None,
         if message == LOOP_MESSAGE and "/" in rel:
             scan.hidden_dirs.add(rel.rpartition("/")[0])  # the link's folder: never remove
     return scan
-
-
-_HASH_LINE = re.compile(rb"^([0-9a-f]{64}) [ *](.*)$", re.DOTALL)
-# The tool that hashes each kind in place, and whether it ends its lines
-# with NUL (coreutils ``-z``: names as they are) or with newlines (b3sum:
-# a name holding a backslash or a newline is escaped, the line then starts
-# with a backslash).
-HASH_TOOLS = {"blake3": ("b3sum", False), "sha256": ("sha256sum", True)}
-
-
-async def remote_hash_kinds(fs: SftpFS) -> tuple[str, ...]:
-    """The kinds this server hashes in place (asked once per connection)."""
-    entry = await fs._entry(sessions=False)
-    if entry.hash_kinds is not None:
-        return entry.hash_kinds
-    if fs.options.remote_commands != "auto" or entry.can_hash is False:
-        return ()
-    tools = " ".join(shlex.quote(tool) for tool, _z in HASH_TOOLS.values())
-    result = await run_remote(
-        fs, f"for t in {tools}; do command -v \"$t\" >/dev/null 2>&1 && "
-            "printf '%s\\n' \"$t\"; done; command -v xargs >/dev/null 2>&1 && echo xargs")
-    if result is None:
-        entry.can_hash = False
-        entry.hash_kinds = ()
-        return ()
-    found = set(result.stdout.decode("utf-8", "replace").split())
-    kinds = () if "xargs" not in found else tuple(
-        k for k in local_kinds() if HASH_TOOLS[k][0] in found)
-    entry.hash_kinds = kinds
-    return kinds
-
-
-def _unescape(name: bytes) -> bytes:
-    """A name as b3sum printed it on a line that starts with a backslash."""
-    out = bytearray()
-    it = iter(name)
-    for c in it:
-        if c == 0x5C:  # a backslash: the next byte says what it stands for
-            out += {0x6E: b"\n", 0x72: b"\r", 0x5C: b"\\"}.get(next(it, None), b"")
-        else:
-            out.append(c)
-    return bytes(out)
-
-
-async def remote_hashes(fs: SftpFS, rels: list[str], kind: str = "sha256") -> dict[str, str]:
-    """Digests the server's tool for ``kind`` gave for the files it could
-    read (maybe none; the caller streams the rest)."""
-    entry = await fs._entry(sessions=False)
-    if entry.can_hash is False or kind not in HASH_TOOLS:
-        return {}
-    tool, nul = HASH_TOOLS[kind]
-    if not nul:
-        # A name is known by how the tool prints it: only names it prints as
-        # they are (UTF-8, no U+FFFD that a byte it could not print would
-        # also become) are asked for; the others are streamed.
-        rels = [r for r in rels if _prints_as_is(r)]
-    if not rels:
-        return {}
-    names = b"".join(r.encode("utf-8", "surrogateescape") + b"\0" for r in rels)
-    flag = " -z" if nul else ""
-    cmd = f"cd {shlex.quote(fs.root)} && xargs -0 -r {tool}{flag} --"
-    result = await run_remote(fs, cmd, names, stall=fs.timeout * HASH_STALL_FACTOR)
-    if result is None:
-        entry.can_hash = False
-        return {}
-    wanted = set(rels)
-    out: dict[str, str] = {}
-    for rec in result.stdout.split(b"\0" if nul else b"\n"):
-        escaped = not nul and rec.startswith(b"\\")
-        m = _HASH_LINE.match(rec[1:] if escaped else rec)
-        if not m:
-            continue
-        name = _unescape(m.group(2)) if escaped else m.group(2)
-        rel = name.decode("utf-8", "surrogateescape")
-        if rel in wanted:
-            out[rel] = m.group(1).decode("ascii")
-    if not out and result.status in (126, 127):  # no such tool (or no xargs) here
-        if entry.hash_kinds is not None:
-            entry.hash_kinds = tuple(k for k in entry.hash_kinds if k != kind)
-        elif kind == "sha256":
-            entry.can_hash = False
-    return out
-
-
-def _prints_as_is(rel: str) -> bool:
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\ufffd" not in rel

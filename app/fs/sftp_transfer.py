@@ -23,7 +23,7 @@ from app.fs.base import AlreadyExists, BytesFn, ConnectionLost, FsError, NoSpace
 from app.fs.hashing import SHA256, new_hasher
 from app.fs.sftp_conn import within
 from app.fs.sftp_lean import Lean
-from app.fs.sftp_remote import remote_hashes
+from app.fs.sftp_hash import remote_hashes
 
 if TYPE_CHECKING:
     from app.fs.sftp import SftpFS
@@ -405,8 +405,8 @@ async def _read_at(f, offset: int, n: int, timeout: float) -> tuple[bytes, int]:
 
 async def hash_files(fs: SftpFS, rels: list[str], cancel: CancelToken,
                      kind: str = SHA256) -> dict[str, str]:
-    """Hex digests of ``kind``; the server's own tool first (``b3sum``,
-    ``sha256sum``), streaming for the rest."""
+    """Hex digests of ``kind``; the server's own tools first
+    (:mod:`app.fs.sftp_hash`), streaming for the rest."""
     out: dict[str, str] = {}
     if rels and fs.options.remote_commands == "auto":
         out.update(await remote_hashes(fs, rels, kind))

@@ -3,8 +3,9 @@
 Both files of a pair must be hashed the same way. BLAKE3 is much faster than
 SHA-256 (and spreads a big file over every core), so it is preferred where
 it costs nothing extra: where each side hashes in place. A server hashes in
-place when it has the tool (``b3sum``, ``sha256sum``) and may run commands;
-otherwise its files are streamed here and hashed by us, any way we like.
+place when it has a tool (``b3sum``; ``openssl``, ``sha256sum``: see
+:mod:`app.fs.sftp_hash`) and may run commands; otherwise its files are
+streamed here and hashed by us, any way we like.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from app.core.events import CancelToken
 from app.core.model import Entry, Kind
 from app.fs.base import (RESERVED_PREFIX, AccessDenied, AlreadyExists, BadName, BytesFn, FsError,
                          NoSpace, NotEmpty, NotFound, ProgressFn, RootState, ScanOptions,
-                         ScanResult)
+                         ScanResult, flush_if_big)
 from app.fs.hashing import SHA256, local_kinds, new_hasher
 from app.fs.local_scan import scan_local_tree
 from app.fs.winnames import extended_path, windows_name_problem
@@ -370,14 +370,7 @@ def _copy_stream(fin, fout, on_bytes: BytesFn, cancel: CancelToken) -> int:
             break
         total += n
         on_bytes(n)
-    # Large files are flushed to disk before the rename makes them visible
-    # under their real name; for small ones the journal's rename ordering
-    # (and the cost of thousands of fsyncs) makes the flush not worth it.
-    try:
-        if os.fstat(outfd).st_size >= 8 * 1024 * 1024:
-            os.fsync(outfd)
-    except OSError:
-        pass
+    flush_if_big(outfd)
     return total
 
 

@@ -353,8 +353,7 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
     ok = False
     try:
         await fs._call("cannot download", rel, attempt, bounded=False)
-        out.flush()
-        os.fsync(out.fileno())
+        await asyncio.to_thread(_finish_local, out)
         ok = True
     finally:
         out.close()
@@ -363,6 +362,12 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
                 os.unlink(local_path)
             except OSError:
                 pass
+
+
+def _finish_local(out) -> None:
+    """Write out what is buffered; flush a big file to disk (off the event loop)."""
+    out.flush()
+    base.flush_if_big(out.fileno())
 
 
 def _write_local(out, data: bytes, offset: int, on_bytes: BytesFn) -> None:

@@ -347,3 +347,33 @@ def test_fast_path_hashes_on_the_server(sftp_env, monkeypatch):
     async def body(fs):
         return await fs.hash_files(["a.txt"], CancelToken())
     assert run_fs(sftp_env, body) == {"a.txt": hashlib.sha256(b"alpha").hexdigest()}
+
+
+def test_download_flushes_only_big_files_and_off_the_event_loop(sftp_env, tmp_path,
+                                                                 monkeypatch):
+    """A downloaded file of FLUSH_AT bytes or more is flushed to disk before
+    it is renamed into place; a small one is not (an fsync each would cost
+    more than the copy of thousands of small files). Neither blocks the loop."""
+    import threading
+
+    from app.fs import base
+
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append((os.fstat(fd).st_size, threading.current_thread() is main))
+        real_fsync(fd)
+    main = threading.main_thread()
+    monkeypatch.setattr(base.os, "fsync", fsync)
+    big = os.urandom(base.FLUSH_AT + 5)
+    (sftp_env.root / "big.bin").write_bytes(big)
+    (sftp_env.root / "small.txt").write_bytes(b"small")
+
+    async def body(fs):
+        for name in ("big.bin", "small.txt"):
+            await fs.read_to_local(name, str(tmp_path / name), lambda n: None, CancelToken())
+    run_fs(sftp_env, body)
+    assert (tmp_path / "big.bin").read_bytes() == big
+    assert (tmp_path / "small.txt").read_bytes() == b"small"
+    assert calls == [(len(big), False)]

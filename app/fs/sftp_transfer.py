@@ -333,9 +333,12 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
     except OSError as exc:
         raise FsError(f"cannot create {local_path}: {exc.strerror or exc}", rel) from exc
 
-    async def attempt(sftp: asyncssh.SFTPClient, _attempt_no: int) -> None:
-        out.seek(0)
-        out.truncate()  # a retry starts over
+    async def attempt(sftp: asyncssh.SFTPClient, attempt_no: int) -> None:
+        if attempt_no:
+            # A retry starts over. (Not on the first try: on ext4, closing a
+            # file that was truncated writes it out at once, as an fsync would.)
+            out.seek(0)
+            out.truncate()
         f = await asyncio.wait_for(sftp.open(path, "rb", block_size=0), fs.timeout)
         try:
             size = (await asyncio.wait_for(f.stat(), fs.timeout)).size or 0
@@ -356,7 +359,8 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
         await asyncio.to_thread(_finish_local, out)
         ok = True
     finally:
-        out.close()
+        if not out.closed:
+            out.close()
         if not ok:
             try:
                 os.unlink(local_path)
@@ -365,9 +369,11 @@ async def download(fs: SftpFS, rel: str, local_path: str, on_bytes: BytesFn,
 
 
 def _finish_local(out) -> None:
-    """Write out what is buffered; flush a big file to disk (off the event loop)."""
+    """Write out what is buffered, flush a big file to disk, close (off the
+    event loop: each may wait for the disk)."""
     out.flush()
     base.flush_if_big(out.fileno())
+    out.close()
 
 
 def _write_local(out, data: bytes, offset: int, on_bytes: BytesFn) -> None:

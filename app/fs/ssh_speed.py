@@ -139,6 +139,25 @@ _KNOWN_CHAN_SEND = {"b43aa833305dabc9"}
 _KNOWN_CHAN_WRITE = {("ec8be824fb42c4bb", "2637903b0db2773b")}  # write, _flush_send_buf
 
 
+class _RandomBytes:
+    """Random padding for packets, each byte used once, drawn from the OS 64 KiB
+    at a time: one system call per ~4,000 packets instead of one each (a
+    download of 10,000 small files sends 60,000 requests). Used by the
+    event loop's thread only."""
+
+    __slots__ = ("buf", "pos")
+
+    def __init__(self) -> None:
+        self.buf, self.pos = b"", 0
+
+    def take(self, n: int) -> bytes:
+        pos = self.pos
+        if pos + n > len(self.buf):
+            self.buf, pos = os.urandom(65536), 0
+        self.pos = pos + n
+        return self.buf[pos:pos + n]
+
+
 def _lighter_packets() -> None:
     """On our connections: no empty IGNORE packet where the cipher does not
     need it, and steady-state packets put together once."""
@@ -157,6 +176,7 @@ def _lighter_packets() -> None:
         return
     empty = String(b"")
     fast = _source_id(send) in _KNOWN_CONN_SEND
+    padding = _RandomBytes()
     debug = logging.DEBUG
 
     def send_packet(self, pkttype, *args, handler=None):
@@ -182,7 +202,7 @@ def _lighter_packets() -> None:
         padlen = -(self._send_enchdrlen + 1 + sum(map(len, args))) % blk
         if padlen < 4:
             padlen += blk
-        packet = b"".join((bytes((padlen, pkttype)), *args, os.urandom(padlen)))
+        packet = b"".join((bytes((padlen, pkttype)), *args, padding.take(padlen)))
         seq = self._send_seq
         sealed, mac = self._send_encryption.encrypt_packet(seq, UInt32(len(packet)), packet)
         transport = self._transport

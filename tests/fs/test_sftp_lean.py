@@ -224,3 +224,27 @@ def test_channel_data_arrives_as_written_whatever_the_caller_does_next(sftp_env)
 
     views = ssh_speed.active()["channel data as views"]
     assert where == ("app.fs.ssh_speed" if views else "asyncssh.channel")
+
+
+def test_packet_padding_is_drawn_once_per_byte(monkeypatch):
+    """Padding comes from the OS in big draws, cut into consecutive slices:
+    no byte is handed out twice."""
+    from app.fs import ssh_speed
+
+    draws: list[bytes] = []
+    real = os.urandom
+
+    def urandom(n):
+        draws.append(real(n))
+        return draws[-1]
+    monkeypatch.setattr(ssh_speed.os, "urandom", urandom)
+    pool = ssh_speed._RandomBytes()
+    sizes = [4, 19, 255] * 400  # 111,200 bytes in all
+    taken = [pool.take(n) for n in sizes]
+    assert [len(d) for d in draws] == [65536, 65536]
+    k, pos = 0, 0
+    for n, got in zip(sizes, taken, strict=True):
+        if pos + n > 65536:
+            k, pos = k + 1, 0
+        assert got == draws[k][pos:pos + n]
+        pos += n

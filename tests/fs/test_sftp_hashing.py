@@ -20,6 +20,7 @@ from app.fs.sftp_hash import HashTool
 from app.fs.local import LocalFS
 from tests.fixtures.sshd import run_async
 from tests.fs.test_sftp_e2e import _job, _run, _trust, _write
+from tests.fs.test_sftp_ops import run_fs
 
 pytestmark = pytest.mark.sshd
 
@@ -78,15 +79,6 @@ def _fill(root: Path) -> None:
             f.write(data)
 
 
-async def _with_fs(env, body, **opts):
-    fs = env.make_fs(**opts)
-    await fs.open()
-    try:
-        return await body(fs)
-    finally:
-        await fs.close()
-
-
 @pytest.fixture
 def streamed(monkeypatch):
     """The names hashed by streaming them here (not by the server's tool)."""
@@ -136,7 +128,7 @@ def test_server_with_b3sum_hashes_in_place_what_it_prints_as_is(sftp_env, stream
     async def body(fs):
         kinds = await fs.hash_kinds()
         return kinds, await fs.hash_files(list(NAMES) + ["missing"], CancelToken(), "blake3")
-    kinds, got = run_async(_with_fs, sftp_env, body)
+    kinds, got = run_fs(sftp_env, body)
     assert kinds == ("blake3", "sha256")
     assert got == {rel: _digest("blake3", data) for rel, data in NAMES.items()}
     assert _hashed_by(commands) == ["b3sum"]
@@ -152,7 +144,7 @@ def test_sha256_in_place_by_openssl_then_sha256sum(sftp_env, streamed, commands)
 
     async def body(fs):
         return await fs.hash_files(list(NAMES) + ["missing"], CancelToken(), "sha256")
-    got = run_async(_with_fs, sftp_env, body)
+    got = run_fs(sftp_env, body)
     assert got == {rel: _digest("sha256", data) for rel, data in NAMES.items()}
     assert _hashed_by(commands) == ["openssl", "sha256sum"]
     assert streamed == ["missing"]
@@ -164,7 +156,7 @@ def test_sha256_without_openssl_all_by_sha256sum(sftp_env, streamed, commands, m
 
     async def body(fs):
         return await fs.hash_files(list(NAMES) + ["missing"], CancelToken(), "sha256")
-    got = run_async(_with_fs, sftp_env, body)
+    got = run_fs(sftp_env, body)
     assert got == {rel: _digest("sha256", data) for rel, data in NAMES.items()}
     assert _hashed_by(commands) == ["sha256sum"]
     assert streamed == ["missing"]
@@ -176,7 +168,7 @@ def test_sha256_with_openssl_only(sftp_env, streamed, commands, monkeypatch):
 
     async def body(fs):
         return await fs.hash_files(list(NAMES), CancelToken(), "sha256")
-    got = run_async(_with_fs, sftp_env, body)
+    got = run_fs(sftp_env, body)
     assert got == {rel: _digest("sha256", data) for rel, data in NAMES.items()}
     assert _hashed_by(commands) == ["openssl"]
     assert sorted(streamed) == sorted(set(NAMES) - OPENSSL_PRINTS)
@@ -193,7 +185,7 @@ def test_server_without_b3sum_offers_sha256_and_streams_blake3(sftp_env, streame
         local = LocalFS(str(sftp_env.root))
         return (await fs.hash_kinds(), await common_hash(local, fs),
                 await fs.hash_files(list(NAMES), CancelToken(), "blake3"))
-    kinds, kind, got = run_async(_with_fs, sftp_env, body)
+    kinds, kind, got = run_fs(sftp_env, body)
     assert kinds == ("sha256",) and kind == "sha256"
     assert got == {rel: _digest("blake3", data) for rel, data in NAMES.items()}
     assert sorted(streamed) == sorted(NAMES)
@@ -206,7 +198,7 @@ def test_server_without_any_hash_tool_hashes_nothing_in_place(sftp_env, streamed
 
     async def body(fs):
         return await fs.hash_kinds(), await fs.hash_files(list(NAMES), CancelToken(), "sha256")
-    kinds, got = run_async(_with_fs, sftp_env, body)
+    kinds, got = run_fs(sftp_env, body)
     assert kinds == ()
     assert got == {rel: _digest("sha256", data) for rel, data in NAMES.items()}
     assert sorted(streamed) == sorted(NAMES)
@@ -217,7 +209,7 @@ def test_remote_commands_off_hashes_nothing_in_place(sftp_env, streamed, command
 
     async def body(fs):
         return await fs.hash_kinds(), await fs.hash_files(list(NAMES), CancelToken(), "blake3")
-    kinds, got = run_async(_with_fs, sftp_env, body, remote_commands="off")
+    kinds, got = run_fs(sftp_env, body, remote_commands="off")
     assert kinds == () and commands == []
     assert got == {rel: _digest("blake3", data) for rel, data in NAMES.items()}
     assert sorted(streamed) == sorted(NAMES)
@@ -228,7 +220,7 @@ def test_sftp_only_account_hashes_nothing_in_place(sftp_only_env, streamed):
 
     async def body(fs):
         return await fs.hash_kinds(), await fs.hash_files(["a.txt"], CancelToken(), "sha256")
-    kinds, got = run_async(_with_fs, sftp_only_env, body)
+    kinds, got = run_fs(sftp_only_env, body)
     assert kinds == ()
     assert got == {"a.txt": _digest("sha256", b"alpha")}
 
